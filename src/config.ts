@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -13,7 +14,8 @@ export type Mode = (typeof MODES)[number];
 
 const hostPort = z
   .string()
-  .regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'expected HOST:PORT, for example 127.0.0.1:6033');
+  .regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'expected HOST:PORT, for example 127.0.0.1:6033')
+  .refine((v) => Number(/:(\d+)$/.exec(v)?.[1] ?? 0) <= 65535, 'port must be 0 to 65535');
 
 const mysqlUrl = z
   .string()
@@ -50,9 +52,17 @@ export const configSchema = z
         connectMs: z.number().int().positive().default(5000),
         handshakeMs: z.number().int().positive().default(10_000),
         /** Like the server's wait_timeout: an idle client is disconnected after this. */
-        idleMs: z.number().int().positive().default(8 * 3600 * 1000),
+        idleMs: z
+          .number()
+          .int()
+          .positive()
+          .default(8 * 3600 * 1000),
         /** A server that sends nothing for this long while a response is due is given up (error 2013). */
-        serverMs: z.number().int().positive().default(15 * 60 * 1000),
+        serverMs: z
+          .number()
+          .int()
+          .positive()
+          .default(15 * 60 * 1000),
         /** SIGTERM: how long running statements may go on before the process exits. */
         shutdownMs: z.number().int().nonnegative().default(30_000),
       })
@@ -179,7 +189,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const fileLayer = opts.file
     ? readConfigFile(opts.file)
     : existsSync(defaultFile)
-      ? readConfigFile(defaultFile.pathname)
+      ? readConfigFile(fileURLToPath(defaultFile))
       : {};
   return validateConfig(mergeConfig(fileLayer, configFromEnv(opts.env ?? process.env), opts.flags ?? {}));
 }

@@ -1,0 +1,258 @@
+import { readFileSync } from 'node:fs';
+import type { Argv } from 'yargs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import {
+  type Config,
+  ConfigError,
+  loadConfig,
+  MODES,
+  type Mode,
+  parseServerUrl,
+  validateConfig,
+} from './config.js';
+import { startProxy } from './index.js';
+import { createLogger, type Logger } from './log.js';
+
+/**
+ * The `tandem` command line. Exit codes: 0 done, 1 runtime failure (a port in use, a server
+ * unreachable), 2 usage or configuration error (nothing was started).
+ */
+
+const EXIT_RUNTIME = 1;
+const EXIT_USAGE = 2;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Modes that write to or read from the target, so a target URL is needed to start in them. */
+const MODES_NEEDING_TARGET: ReadonlySet<Mode> = new Set(['dual-source', 'dual-target', 'target']);
+
+interface StartArgs {
+  readonly source?: string | undefined;
+  readonly target?: string | undefined;
+  readonly mode?: string | undefined;
+  readonly listen?: string | undefined;
+  readonly admin?: string | undefined;
+  readonly stateDir?: string | undefined;
+  readonly config?: string | undefined;
+  readonly logLevel?: string | undefined;
+  readonly allowLocalInfile?: boolean | undefined;
+  readonly tlsCert?: string | undefined;
+  readonly tlsKey?: string | undefined;
+}
+
+interface SandboxArgs {
+  readonly dir: string;
+  readonly listen: string;
+  readonly admin: string;
+  readonly logLevel: string;
+}
+
+function packageVersion(): string {
+  // src/cli.ts and dist/cli.js both sit one level below package.json.
+  const pkg: unknown = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  return (pkg as { version?: string }).version ?? 'unknown';
+}
+
+function usageError(message: string): never {
+  process.stderr.write(`tandem: ${message}\n`);
+  process.exit(EXIT_USAGE);
+}
+
+/** Only the flags given on the command line, so that they override the file and env layers and no more. */
+function flagsFromArgs(args: StartArgs): Record<string, unknown> {
+  const flags: Record<string, unknown> = {};
+  const given = {
+    source: args.source,
+    target: args.target,
+    mode: args.mode,
+    listen: args.listen,
+    admin: args.admin,
+    stateDir: args.stateDir,
+    logLevel: args.logLevel,
+    allowLocalInfile: args.allowLocalInfile,
+  };
+  for (const [key, value] of Object.entries(given)) {
+    if (value !== undefined) flags[key] = value;
+  }
+  if (args.tlsCert !== undefined || args.tlsKey !== undefined) {
+    const tls: Record<string, string> = {};
+    if (args.tlsCert !== undefined) tls['cert'] = args.tlsCert;
+    if (args.tlsKey !== undefined) tls['key'] = args.tlsKey;
+    flags['tls'] = tls;
+  }
+  return flags;
+}
+
+function loadStartConfig(args: StartArgs): Config {
+  let config: Config;
+  try {
+    config = loadConfig({ file: args.config, env: process.env, flags: flagsFromArgs(args) });
+  } catch (err) {
+    if (err instanceof ConfigError) usageError(err.message);
+    throw err;
+  }
+  if (config.source === undefined) {
+    usageError(
+      'no source server: give --source mysql://user:pass@host:3306/db, set TANDEM_SOURCE, ' +
+        'or set `source` in the config file',
+    );
+  }
+  if (config.target === undefined && MODES_NEEDING_TARGET.has(config.mode)) {
+    usageError(
+      `mode ${config.mode} needs a target server: give --target mysql://user:pass@host:3306/db, ` +
+        'set TANDEM_TARGET, or set `target` in the config file',
+    );
+  }
+  return config;
+}
+
+/** Where a server is, without its credentials, for logs. */
+function serverForLog(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const { host, port, database } = parseServerUrl(url);
+  return `${host.includes(':') ? `[${host}]` : host}:${port}${database === undefined ? '' : `/${database}`}`;
+}
+
+/**
+ * First SIGTERM/SIGINT: stop accepting and let running statements finish until the shutdown
+ * deadline. A second signal exits at once.
+ */
+function onShutdownSignals(logger: Logger, shutdown: (signal: NodeJS.Signals) => Promise<void>): void {
+  let stopping = false;
+  const handle = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    stopping = true;
+    void shutdown(signal);
+  };
+  process.on('SIGTERM', handle);
+  process.on('SIGINT', handle);
+}
+
+async function runStart(args: StartArgs): Promise<void> {
+  const config = loadStartConfig(args);
+  const logger = createLogger(config.logLevel);
+  let proxy: Awaited<ReturnType<typeof startProxy>>;
+  try {
+    proxy = await startProxy(config, logger);
+  } catch (err) {
+    logger.fatal({ err }, 'could not start');
+    process.exit(EXIT_RUNTIME);
+  }
+  logger.info(
+    {
+      host: proxy.host,
+      port: proxy.port,
+      admin: config.admin,
+      mode: config.mode,
+      source: serverForLog(config.source),
+      target: serverForLog(config.target),
+    },
+    'listening',
+  );
+  onShutdownSignals(logger, async (signal) => {
+    const deadlineMs = config.timeouts.shutdownMs;
+    logger.info({ signal, deadlineMs, connections: proxy.connectionCount() }, 'shutting down');
+    // close() enforces the deadline itself; this only guards against it never settling.
+    setTimeout(() => {
+      logger.error({ deadlineMs }, 'shutdown did not finish in time: exiting');
+      process.exit(EXIT_RUNTIME);
+    }, deadlineMs + 5000).unref();
+    try {
+      await proxy.close(deadlineMs);
+    } catch (err) {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(EXIT_RUNTIME);
+    }
+    logger.info('stopped');
+    process.exit(0);
+  });
+}
+
+async function runSandboxCommand(args: SandboxArgs): Promise<void> {
+  // Same address checks as `start`, so a typo is reported with the flag's name.
+  try {
+    validateConfig({ listen: args.listen, admin: args.admin });
+  } catch (err) {
+    if (err instanceof ConfigError) usageError(err.message);
+    throw err;
+  }
+  const logger = createLogger(args.logLevel);
+  try {
+    // Loaded only here: `start` never needs the sandbox's code.
+    const { runSandbox } = await import('./sandbox/run-sandbox.js');
+    await runSandbox({ dir: args.dir, listen: args.listen, admin: args.admin, logger });
+  } catch (err) {
+    logger.fatal({ err }, 'sandbox failed');
+    process.exit(EXIT_RUNTIME);
+  }
+}
+
+function startOptions(y: Argv) {
+  return y
+    .usage('$0 start --source URL [--target URL] [options]\n\nRuns the proxy in the foreground.')
+    .option('source', {
+      type: 'string',
+      describe: 'Server being left, mysql://user:pass@host:port/db (env TANDEM_SOURCE)',
+    })
+    .option('target', {
+      type: 'string',
+      describe: 'Server being moved to, mysql://user:pass@host:port/db (env TANDEM_TARGET)',
+    })
+    .option('mode', { type: 'string', choices: MODES, describe: 'Routing mode at start (default source)' })
+    .option('listen', { type: 'string', describe: 'MySQL listener HOST:PORT (default 127.0.0.1:6033)' })
+    .option('admin', { type: 'string', describe: 'Admin HTTP HOST:PORT (default 127.0.0.1:6034)' })
+    .option('state-dir', { type: 'string', describe: 'Directory for mode, checkpoints and repair journal' })
+    .option('config', { type: 'string', describe: 'YAML config file (default config/default.yaml)' })
+    .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'Log level (default info)' })
+    .option('allow-local-infile', { type: 'boolean', describe: 'Relay LOAD DATA LOCAL INFILE' })
+    .option('tls-cert', { type: 'string', describe: 'PEM certificate for client TLS (with --tls-key)' })
+    .option('tls-key', { type: 'string', describe: 'PEM private key for client TLS (with --tls-cert)' })
+    .epilog(
+      'Precedence: config file, then TANDEM_* environment variables ' +
+        '(TANDEM_TIMEOUTS__CONNECT_MS=100 sets timeouts.connectMs), then flags.',
+    );
+}
+
+function sandboxOptions(y: Argv) {
+  return y
+    .usage('$0 sandbox [options]\n\nStarts a source and a target server and the proxy in front of them.')
+    .option('dir', { type: 'string', default: '.tandem/sandbox', describe: 'Directory for the servers data' })
+    .option('listen', { type: 'string', default: '127.0.0.1:6033', describe: 'MySQL listener HOST:PORT' })
+    .option('admin', { type: 'string', default: '127.0.0.1:6034', describe: 'Admin HTTP HOST:PORT' })
+    .option('log-level', { type: 'string', choices: LOG_LEVELS, default: 'info', describe: 'Log level' });
+}
+
+const COMMANDS = ['start', 'sandbox'];
+
+export async function main(argv: string[]): Promise<void> {
+  const helpHint = COMMANDS.includes(argv[0] ?? '') ? `tandem ${argv[0]} --help` : 'tandem --help';
+  await yargs(argv)
+    .scriptName('tandem')
+    .usage('$0 <command> [options]\n\nMySQL-protocol proxy for zero-downtime database migration.')
+    .command('start', 'Run the proxy', startOptions, (args) => runStart(args))
+    .command('sandbox', 'Run a local source, target and proxy to try tandem', sandboxOptions, (args) =>
+      runSandboxCommand(args),
+    )
+    .demandCommand(1, `give a command: ${COMMANDS.join(' or ')}`)
+    .strictCommands()
+    .strict()
+    .help()
+    .alias('help', 'h')
+    .version(packageVersion())
+    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .fail((message, err) => {
+      // Errors thrown by a handler are bugs, not usage errors: let them surface with their stack.
+      if (err && !message) throw err;
+      usageError(`${message ?? err?.message}\nRun \`${helpHint}\` for usage.`);
+    })
+    .parseAsync();
+}
+
+main(hideBin(process.argv)).catch((err: unknown) => {
+  process.stderr.write(`tandem: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(EXIT_RUNTIME);
+});

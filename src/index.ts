@@ -1,4 +1,5 @@
 import type { Config } from './config.js';
+import { Listener } from './frontend/listener.js';
 import type { Logger } from './log.js';
 
 export interface RunningProxy {
@@ -11,6 +12,15 @@ export interface RunningProxy {
   close(deadlineMs?: number): Promise<void>;
 }
 
-export async function startProxy(_config: Config, _logger: Logger): Promise<RunningProxy> {
-  throw new Error('not yet');
+export async function startProxy(config: Config, logger: Logger): Promise<RunningProxy> {
+  if (!config.source)
+    throw new Error('a source server is required (--source mysql://user:pass@host:port/db)');
+  const listener = new Listener(config, logger);
+  const { host, port } = await listener.listen();
+  return {
+    host,
+    port,
+    connectionCount: () => listener.connectionCount,
+    close: (deadlineMs = config.timeouts.shutdownMs) => listener.close(deadlineMs),
+  };
 }

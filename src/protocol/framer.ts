@@ -1,0 +1,83 @@
+import { MAX_PACKET_PAYLOAD } from './constants.js';
+
+/**
+ * Turns a byte stream into whole logical packets: the 4-byte header (int<3> payload length,
+ * int<1> sequence id) and continuation of payloads of 16 MiB and more (a physical packet of
+ * exactly 0xffffff bytes is followed by another of the same logical packet).
+ * It knows nothing of what the payloads mean.
+ * https://mariadb.com/kb/en/0-packet/
+ */
+export interface LogicalPacket {
+  /** Sequence id of the first physical packet. */
+  readonly seq: number;
+  /** Sequence id of the last physical packet (differs from seq for packets of 16 MiB and more). */
+  readonly lastSeq: number;
+  readonly payload: Buffer;
+}
+
+export class PacketTooLargeError extends Error {
+  override readonly name = 'PacketTooLargeError';
+}
+
+export class SequenceError extends Error {
+  override readonly name = 'SequenceError';
+}
+
+export class PacketFramer {
+  private pending: Buffer = Buffer.alloc(0);
+  private parts: Buffer[] = [];
+  private partsLength = 0;
+  private firstSeq = -1;
+  private lastSeq = -1;
+
+  constructor(private readonly maxPayload: number) {}
+
+  /** Bytes received but not yet part of a whole packet. */
+  get buffered(): number {
+    return this.pending.length + this.partsLength;
+  }
+
+  /** Raw bytes not yet part of a whole packet, handed over when another reader takes the stream. */
+  takeRemainder(): Buffer {
+    const rest = this.pending;
+    this.pending = Buffer.alloc(0);
+    return rest;
+  }
+
+  push(chunk: Buffer): LogicalPacket[] {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const out: LogicalPacket[] = [];
+    let off = 0;
+    while (this.pending.length - off >= 4) {
+      const len = this.pending.readUIntLE(off, 3);
+      const seq = this.pending[off + 3]!;
+      if (this.partsLength + len > this.maxPayload) {
+        throw new PacketTooLargeError(`packet of more than ${this.maxPayload} bytes`);
+      }
+      if (this.pending.length - off < 4 + len) break;
+      const body = this.pending.subarray(off + 4, off + 4 + len);
+      off += 4 + len;
+      if (this.firstSeq >= 0 && seq !== ((this.lastSeq + 1) & 0xff)) {
+        throw new SequenceError(
+          `continuation packet has sequence id ${seq}, expected ${(this.lastSeq + 1) & 0xff}`,
+        );
+      }
+      if (this.firstSeq < 0) this.firstSeq = seq;
+      this.lastSeq = seq;
+      if (len === MAX_PACKET_PAYLOAD) {
+        // Copy: the part must outlive `pending`, which the next push replaces.
+        this.parts.push(Buffer.from(body));
+        this.partsLength += len;
+        continue;
+      }
+      const payload =
+        this.parts.length === 0 ? body : Buffer.concat([...this.parts, body], this.partsLength + len);
+      out.push({ seq: this.firstSeq, lastSeq: this.lastSeq, payload });
+      this.parts = [];
+      this.partsLength = 0;
+      this.firstSeq = -1;
+    }
+    this.pending = off === this.pending.length ? Buffer.alloc(0) : this.pending.subarray(off);
+    return out;
+  }
+}

@@ -58,6 +58,8 @@ export class ResponseTracker {
   /** The statement id, for COM_STMT_PREPARE. */
   statementId: number | undefined;
   resultSets = 0;
+  /** Between a LOCAL INFILE request and the client's empty packet that ends the file. */
+  awaitingInfile = false;
 
   constructor(
     readonly command: number,
@@ -147,7 +149,10 @@ export class ResponseTracker {
       this.status = okStatus(payload);
       return this.endOfResult();
     }
-    if (first === 0xfb && this.command === COM.QUERY) return 'infile';
+    if (first === 0xfb && this.command === COM.QUERY) {
+      this.awaitingInfile = true;
+      return 'infile';
+    }
     const count = new PacketReader(payload).lenencNumber();
     this.resultSets++;
     this.remaining = count;
@@ -195,6 +200,7 @@ export class ResponseTracker {
 
   /** After the client's LOCAL INFILE data, the server answers as to a new statement. */
   afterInfile(): void {
+    this.awaitingInfile = false;
     this.state = 'first';
   }
 

@@ -1,0 +1,199 @@
+import { ResponseRelay } from '../frontend/response-relay.js';
+import { MysqlError } from '../protocol/errors.js';
+import { framePayload } from '../protocol/packet-writer.js';
+import { ResponseTracker, type Verdict } from '../protocol/response-tracker.js';
+import type { ServerConnection } from './server-connection.js';
+
+/** Where a response's raw bytes go: the client (relayed as they arrive) or a buffer. */
+export interface ResponseSink {
+  /** Returns false when the receiver is full; the link then pauses its socket until resume(). */
+  write(bytes: Buffer): boolean;
+  /** The server waits for the client: LOCAL INFILE data, or an authentication answer. */
+  onClientTurn?(verdict: 'infile' | 'auth'): void;
+}
+
+export interface LinkResponse {
+  readonly tracker: ResponseTracker;
+  /** The whole response, when it was collected rather than relayed. */
+  readonly bytes: Buffer | undefined;
+}
+
+/** The server went away (or stopped answering) while a response was due. */
+export class LinkLostError extends MysqlError {
+  constructor(
+    message: string,
+    /** Sequence id of the last packet relayed, for an ERR packet that follows it. */
+    readonly lastSeq: number,
+    /** Part of a packet already reached the sink: an ERR packet can no longer be appended. */
+    readonly midPacket: boolean,
+  ) {
+    super('CR_SERVER_LOST', message, true);
+  }
+}
+
+interface Pending {
+  readonly tracker: ResponseTracker;
+  readonly sink: ResponseSink | undefined;
+  readonly chunks: Buffer[] | undefined;
+  resolve(r: LinkResponse): void;
+  reject(e: Error): void;
+}
+
+/**
+ * A server connection in its command phase. Commands may be pipelined: each is written at once,
+ * and responses are matched to them in order. A response either streams to a sink (raw, with
+ * backpressure) or is collected whole (small internal statements, write results held until the
+ * secondary has answered).
+ */
+export class BackendLink {
+  private readonly relay: ResponseRelay;
+  private readonly queue: Pending[] = [];
+  private current: Pending | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private waitingForClient = false;
+  private failure: LinkLostError | undefined;
+  private paused = false;
+
+  constructor(
+    readonly conn: ServerConnection,
+    readonly capabilities: number,
+    private readonly timeoutMs: number,
+    /** Called once when the link fails, whether or not a command was running. */
+    private readonly onLost: (err: LinkLostError) => void = () => {},
+  ) {
+    this.relay = new ResponseRelay(
+      (bytes) => this.onBytes(bytes),
+      (verdict) => this.onVerdict(verdict),
+    );
+    const rest = conn.detach();
+    conn.socket.on('data', (chunk: Buffer) => {
+      this.armTimer();
+      this.relay.push(chunk);
+    });
+    conn.socket.on('close', () => this.fail(`${conn.label} server closed the connection`));
+    if (rest.length > 0) this.relay.push(rest);
+  }
+
+  get label(): string {
+    return this.conn.label;
+  }
+
+  get isBroken(): boolean {
+    return this.failure !== undefined || this.conn.socket.destroyed;
+  }
+
+  get isBusy(): boolean {
+    return this.current !== undefined;
+  }
+
+  /**
+   * Sends one command (a whole payload; sequence id 0) and resolves with its response.
+   * `sink` undefined collects the response; `cursor` is COM_STMT_EXECUTE's cursor flag.
+   */
+  send(payload: Buffer, sink?: ResponseSink, cursor = false): Promise<LinkResponse> {
+    if (this.failure) return Promise.reject(this.failure);
+    const tracker = new ResponseTracker(payload[0]!, this.capabilities, cursor);
+    this.conn.socket.write(framePayload(payload, 0));
+    if (tracker.isDone) return Promise.resolve({ tracker, bytes: undefined });
+    return new Promise((resolve, reject) => {
+      this.queue.push({ tracker, sink, chunks: sink ? undefined : [], resolve, reject });
+      if (!this.current) this.startNext();
+    });
+  }
+
+  /** Client data in answer to an 'infile' or 'auth' turn, relayed with its own sequence id. */
+  sendClientData(payload: Buffer, seq: number): void {
+    this.conn.socket.write(framePayload(payload, seq));
+    const tracker = this.current?.tracker;
+    if (this.waitingForClient && tracker) {
+      // An empty packet ends LOCAL INFILE data; then the server answers as to a statement.
+      if (payload.length === 0 || !tracker.awaitingInfile) {
+        if (tracker.awaitingInfile) tracker.afterInfile();
+        this.waitingForClient = false;
+        this.armTimer();
+      }
+    }
+  }
+
+  resume(): void {
+    if (this.paused) {
+      this.paused = false;
+      this.conn.socket.resume();
+    }
+  }
+
+  private startNext(): void {
+    this.current = this.queue.shift();
+    if (!this.current) {
+      clearTimeout(this.timer);
+      return;
+    }
+    this.waitingForClient = false;
+    this.armTimer();
+    this.relay.expect(this.current.tracker);
+  }
+
+  private onBytes(bytes: Buffer): void {
+    const p = this.current;
+    if (!p) return;
+    if (p.chunks) {
+      p.chunks.push(bytes);
+      return;
+    }
+    if (!p.sink!.write(bytes) && !this.paused) {
+      this.paused = true;
+      this.conn.socket.pause();
+    }
+  }
+
+  private onVerdict(verdict: Exclude<Verdict, 'more'>): void {
+    const p = this.current;
+    if (!p) return;
+    if (verdict === 'infile' || verdict === 'auth') {
+      this.waitingForClient = true;
+      clearTimeout(this.timer);
+      p.sink?.onClientTurn?.(verdict);
+      return;
+    }
+    const bytes = p.chunks ? Buffer.concat(p.chunks) : undefined;
+    this.current = undefined;
+    p.resolve({ tracker: p.tracker, bytes });
+    this.startNext();
+  }
+
+  private armTimer(): void {
+    clearTimeout(this.timer);
+    if (!this.current || this.waitingForClient) return;
+    this.timer = setTimeout(
+      () => this.fail(`${this.conn.label} server did not answer within ${this.timeoutMs} ms`),
+      this.timeoutMs,
+    );
+  }
+
+  private fail(why: string): void {
+    if (this.failure) return;
+    clearTimeout(this.timer);
+    const err = new LinkLostError(
+      `Lost connection to ${this.conn.label} server during query (${why})`,
+      (this.relay.lastSeq + 1) & 0xff,
+      this.relay.midPacket && this.current?.sink !== undefined,
+    );
+    this.failure = err;
+    this.conn.destroy();
+    const all = this.current ? [this.current, ...this.queue] : [...this.queue];
+    this.current = undefined;
+    this.queue.length = 0;
+    for (const p of all) p.reject(err);
+    this.onLost(err);
+  }
+
+  /** Ends the connection politely (COM_QUIT) or, with `now`, at once. */
+  close(now = false): void {
+    clearTimeout(this.timer);
+    if (this.failure === undefined) {
+      this.failure = new LinkLostError(`${this.conn.label} connection closed by tandem`, 0, false);
+    }
+    if (now || this.current) this.conn.destroy();
+    else this.conn.socket.end(framePayload(Buffer.from([0x01]), 0));
+  }
+}

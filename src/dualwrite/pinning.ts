@@ -31,7 +31,8 @@ export function pinSql(p: Pins): string {
   return `SET ${parts.join(', ')}`;
 }
 
-export const UNPIN_SQL = 'SET timestamp = DEFAULT';
+// insert_id outlives the statement it was set for (checked on MariaDB 10.11); 0 clears it.
+export const UNPIN_SQL = 'SET insert_id = 0, timestamp = DEFAULT';
 
 /** A COM_QUERY payload for `sql`. */
 export function queryPayload(sql: string): Buffer {

@@ -4,6 +4,7 @@
  * as they would for a direct connection. https://mariadb.com/kb/en/mariadb-error-code-reference/
  */
 export const ER = {
+  ER_UNKNOWN_ERROR: { errno: 1105, sqlState: 'HY000' },
   ER_CON_COUNT_ERROR: { errno: 1040, sqlState: '08004' },
   ER_HANDSHAKE_ERROR: { errno: 1043, sqlState: '08S01' },
   ER_ACCESS_DENIED_ERROR: { errno: 1045, sqlState: '28000' },

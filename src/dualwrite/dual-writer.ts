@@ -1,0 +1,183 @@
+import { type BackendLink, LinkLostError, type LinkResponse } from '../backend/backend-link.js';
+import type { Logger } from '../log.js';
+import { SERVER_STATUS } from '../protocol/constants.js';
+import { MysqlError } from '../protocol/errors.js';
+import { decodeErr, encodeErr } from '../protocol/packets/err.js';
+import { decodeOk } from '../protocol/packets/ok.js';
+import { pinSql, queryPayload, randomSeeds, timestampNow, UNPIN_SQL } from './pinning.js';
+import type { JournalEntry, RepairJournal } from './repair-journal.js';
+
+export type FailurePolicy = 'lenient' | 'strict';
+
+export interface WriteRequest {
+  readonly primaryPayload: Buffer;
+  readonly secondaryPayload: Buffer;
+  /** Autocommit: wrap the statement in a transaction on the primary so its locks outlive the secondary's run. */
+  readonly wrap: boolean;
+  readonly usesRand: boolean;
+  /** Insert ids cannot be pinned (several inserting statements in one packet): the tables are journaled. */
+  readonly unpinnable: string | undefined;
+  readonly schema: string | undefined;
+  readonly tables: readonly string[];
+  readonly fingerprint: string;
+}
+
+export interface WriteOutcome {
+  /** The response the client gets: the primary's, or an ERR packet under `strict`. */
+  readonly bytes: Buffer;
+  /** Server status after the write, as the client sees it. */
+  readonly status: number;
+  /** The secondary did not apply the write (journaled, or rolled back under strict). */
+  readonly secondaryFailed: boolean;
+}
+
+const BEGIN = queryPayload('BEGIN');
+const COMMIT = queryPayload('COMMIT');
+const ROLLBACK = queryPayload('ROLLBACK');
+const UNPIN = queryPayload(UNPIN_SQL);
+
+/**
+ * Runs one write on the primary, then on the secondary while the primary still holds the
+ * statement's row locks, then commits the primary (when it wrapped an autocommit statement).
+ * Conflicting writes therefore reach both servers in the same order. The client's result is
+ * always the primary's; what the secondary misses is journaled (lenient) or undone (strict).
+ */
+export class DualWriter {
+  constructor(
+    private readonly journal: RepairJournal,
+    private readonly policy: FailurePolicy,
+    private readonly log: Logger,
+  ) {}
+
+  async run(
+    primary: BackendLink,
+    secondary: BackendLink | undefined,
+    secondaryName: 'source' | 'target',
+    req: WriteRequest,
+  ): Promise<WriteOutcome> {
+    const timestamp = timestampNow();
+    const randSeeds = req.usesRand ? randomSeeds() : undefined;
+    // Pipelined: one round trip for pin, BEGIN, the statement and unpin.
+    const pinned = primary.send(queryPayload(pinSql({ timestamp, randSeeds })));
+    const begun = req.wrap ? primary.send(BEGIN) : undefined;
+    const statement = primary.send(req.primaryPayload);
+    const unpinned = primary.send(UNPIN);
+    await Promise.all([pinned, begun, unpinned]);
+    const result = await statement;
+    if (result.tracker.error) {
+      if (req.wrap) await primary.send(ROLLBACK);
+      return { bytes: result.bytes!, status: result.tracker.status, secondaryFailed: false };
+    }
+
+    let failure = req.unpinnable;
+    if (!secondary || secondary.isBroken) failure ??= `${secondaryName} server unavailable`;
+    else if (!failure) failure = await this.runOnSecondary(secondary, req, result, timestamp, randSeeds);
+
+    if (failure) {
+      if (this.policy === 'strict') return this.undo(primary, secondary, req, secondaryName, failure);
+      await this.record(secondaryName, req, failure);
+    }
+    if (!req.wrap) return { bytes: result.bytes!, status: result.tracker.status, secondaryFailed: !!failure };
+    const committed = await primary.send(COMMIT);
+    if (committed.tracker.error) {
+      // The secondary has the row and the primary does not: the journal must say so.
+      await this.record(secondaryName, req, `primary COMMIT failed: ${decodeErr(committed.tracker.error).message}`);
+      return { bytes: committed.bytes!, status: committed.tracker.status, secondaryFailed: true };
+    }
+    const status = committed.tracker.status;
+    return { bytes: withFinalStatus(result.bytes!, status), status, secondaryFailed: !!failure };
+  }
+
+  /** Returns why the secondary failed, or undefined when it applied the write the same way. */
+  private async runOnSecondary(
+    secondary: BackendLink,
+    req: WriteRequest,
+    primaryResult: LinkResponse,
+    timestamp: string,
+    randSeeds: [number, number] | undefined,
+  ): Promise<string | undefined> {
+    const ok = primaryResult.tracker.lastOk ? decodeOk(primaryResult.tracker.lastOk) : undefined;
+    try {
+      const pinned = secondary.send(queryPayload(pinSql({ insertId: ok?.lastInsertId, timestamp, randSeeds })));
+      const statement = secondary.send(req.secondaryPayload);
+      const unpinned = secondary.send(UNPIN);
+      await Promise.all([pinned, unpinned]);
+      const r = await statement;
+      if (r.tracker.error) {
+        const e = decodeErr(r.tracker.error);
+        return `${secondary.label} error ${e.errno} (${e.sqlState}): ${e.message}`;
+      }
+      const sok = r.tracker.lastOk ? decodeOk(r.tracker.lastOk) : undefined;
+      if (ok && sok && BigInt(ok.affectedRows) !== BigInt(sok.affectedRows)) {
+        return `affected rows differ: ${ok.affectedRows} on the primary, ${sok.affectedRows} on the ${secondary.label}`;
+      }
+      return undefined;
+    } catch (err) {
+      if (err instanceof LinkLostError) return err.message;
+      throw err;
+    }
+  }
+
+  private async undo(
+    primary: BackendLink,
+    secondary: BackendLink | undefined,
+    req: WriteRequest,
+    secondaryName: string,
+    failure: string,
+  ): Promise<WriteOutcome> {
+    const rolledBack = await primary.send(ROLLBACK);
+    if (secondary && !secondary.isBroken) await secondary.send(ROLLBACK).catch(() => undefined);
+    this.log.warn({ fingerprint: req.fingerprint, failure }, 'secondary failed; write rolled back (strict)');
+    const err = new MysqlError(
+      'ER_UNKNOWN_ERROR',
+      `tandem: the write failed on the ${secondaryName} server (${failure}); the transaction was rolled back on both servers (policy strict)`,
+    );
+    return {
+      bytes: encodeErr(err, 1),
+      status: rolledBack.tracker.status & ~SERVER_STATUS.IN_TRANS,
+      secondaryFailed: true,
+    };
+  }
+
+  private async record(server: 'source' | 'target', req: WriteRequest, reason: string): Promise<void> {
+    const entry: JournalEntry = {
+      at: new Date().toISOString(),
+      server,
+      schema: req.schema,
+      tables: req.tables,
+      reason,
+      statement: req.fingerprint,
+    };
+    await this.journal.append(entry);
+    this.log.warn({ server, tables: req.tables, reason }, 'secondary missed a write; journaled');
+  }
+}
+
+/**
+ * Rewrites the status flags of a response's last packet (an OK or EOF packet), so that a
+ * statement tandem wrapped in BEGIN/COMMIT reports the status after the commit.
+ * OK: int<1> header, int<lenenc> affected rows, int<lenenc> last insert id, int<2> status.
+ */
+export function withFinalStatus(bytes: Buffer, status: number): Buffer {
+  let off = 0;
+  let last = -1;
+  while (off + 4 <= bytes.length) {
+    last = off;
+    off += 4 + bytes.readUIntLE(off, 3);
+  }
+  if (last < 0) return bytes;
+  const head = bytes[last + 4];
+  const out = Buffer.from(bytes);
+  if (head === 0xfe && bytes.readUIntLE(last, 3) < 9) {
+    out.writeUInt16LE(status, last + 4 + 3);
+    return out;
+  }
+  if (head !== 0x00 && head !== 0xfe) return bytes;
+  let p = last + 5;
+  for (let i = 0; i < 2; i++) {
+    const b = out[p]!;
+    p += b < 0xfb ? 1 : b === 0xfc ? 3 : b === 0xfd ? 4 : 9;
+  }
+  out.writeUInt16LE(status, p);
+  return out;
+}

@@ -1,0 +1,366 @@
+import type { BackendLink, LinkResponse, ResponseSink } from '../backend/backend-link.js';
+import type { DualWriter } from '../dualwrite/dual-writer.js';
+import { queryPayload } from '../dualwrite/pinning.js';
+import type { Logger } from '../log.js';
+import { COM, CURSOR_TYPE, SERVER_STATUS } from '../protocol/constants.js';
+import { MysqlError } from '../protocol/errors.js';
+import { decodeErr, encodeErr } from '../protocol/packets/err.js';
+import { isDual, type Mode, type ModeController, primaryOf, secondaryOf } from './modes.js';
+import {
+  executeFor,
+  executeTypes,
+  type PreparedStatement,
+  prepareOkParams,
+  withClientStatementId,
+  withStatementId,
+} from './prepared-statements.js';
+import type { StatementInfo } from './statement-info.js';
+
+type ServerName = 'source' | 'target';
+
+export interface RouterContext {
+  readonly modes: ModeController;
+  readonly writer: DualWriter;
+  readonly classify: (sql: string) => StatementInfo;
+  readonly logger: Logger;
+  /** Opens tandem's own connection to the target, in the same session state as the client's. */
+  readonly openTarget: (replay: readonly Buffer[]) => Promise<BackendLink>;
+}
+
+/** Statements whose session effect the secondary must share (SET, USE, ...), in order, for a late connection. */
+const MAX_REPLAY = 256;
+const RECONNECT_INTERVAL_MS = 1000;
+
+/**
+ * Decides, per command, which server runs it: everything goes to the mode's primary (the read
+ * server of every mode), and what changes data or session state goes to the secondary as well,
+ * through the dual writer. One router per client session.
+ */
+export class SessionRouter {
+  private target: BackendLink | undefined;
+  private targetOpening: Promise<void> | undefined;
+  private lastTargetAttempt = 0;
+  private status: number;
+  private txMode: Mode;
+  private readonly statements = new Map<number, PreparedStatement>();
+  private nextStatementId = 1;
+  private readonly replay: Buffer[] = [];
+  private database: string | undefined;
+
+  constructor(
+    private readonly source: BackendLink,
+    private readonly ctx: RouterContext,
+    initialStatus: number,
+    database: string | undefined,
+  ) {
+    this.status = initialStatus;
+    this.txMode = ctx.modes.mode;
+    this.database = database;
+  }
+
+  get inTransaction(): boolean {
+    return (this.status & SERVER_STATUS.IN_TRANS) !== 0;
+  }
+
+  /** The mode this statement runs under: the transaction's own, or the current one between transactions. */
+  private modeNow(): Mode {
+    if (!this.inTransaction) this.txMode = this.ctx.modes.mode;
+    return this.txMode;
+  }
+
+  private link(name: ServerName): BackendLink | undefined {
+    return name === 'source' ? this.source : this.target;
+  }
+
+  /** The target link, opening (or reopening) it between transactions; undefined while it is down. */
+  private async ensureTarget(wait: boolean): Promise<BackendLink | undefined> {
+    if (this.target && !this.target.isBroken) return this.target;
+    if (!this.targetOpening && !this.inTransaction && Date.now() - this.lastTargetAttempt >= RECONNECT_INTERVAL_MS) {
+      this.lastTargetAttempt = Date.now();
+      this.target = undefined;
+      this.targetOpening = this.ctx
+        .openTarget(this.replay)
+        .then((link) => {
+          this.target = link;
+          // Statements were prepared on the old connection; they are prepared again on first use.
+          for (const s of this.statements.values()) {
+            delete s.serverIds.target;
+            delete s.typesSent.target;
+          }
+        })
+        .catch((err: Error) => this.ctx.logger.warn({ err: err.message }, 'target connection failed'))
+        .finally(() => {
+          this.targetOpening = undefined;
+        });
+    }
+    if (wait && this.targetOpening) await this.targetOpening;
+    return this.target && !this.target.isBroken ? this.target : undefined;
+  }
+
+  async handle(payload: Buffer, sink: ResponseSink): Promise<void> {
+    const mode = this.modeNow();
+    const primaryName = primaryOf(mode);
+    const secondaryName = secondaryOf(mode);
+    let primary = this.link(primaryName);
+    if (primaryName === 'target') primary = await this.ensureTarget(true);
+    if (!primary) {
+      sink.write(encodeErr(new MysqlError('CR_CONN_HOST_ERROR', `tandem: the target server is unavailable`), 1));
+      return;
+    }
+    const secondary = secondaryName ? await this.secondaryLink(secondaryName) : undefined;
+    const command = payload[0]!;
+    switch (command) {
+      case COM.QUERY:
+        return this.query(payload, sink, mode, primary, secondary);
+      case COM.STMT_PREPARE:
+        return this.prepare(payload, sink, primaryName, secondary ? secondaryName : undefined);
+      case COM.STMT_EXECUTE:
+        return this.execute(payload, sink, mode, primaryName);
+      case COM.STMT_FETCH:
+      case COM.STMT_RESET:
+      case COM.STMT_SEND_LONG_DATA:
+      case COM.STMT_CLOSE:
+        return this.statementCommand(payload, sink, primaryName);
+      case COM.INIT_DB:
+      case COM.SET_OPTION:
+      case COM.RESET_CONNECTION:
+        if (command === COM.INIT_DB) this.database = payload.toString('utf8', 1);
+        if (command === COM.RESET_CONNECTION) this.forgetSession();
+        else this.remember(payload);
+        return this.onBoth(payload, sink, primary, secondary);
+      default:
+        return this.track(await primary.send(payload, sink));
+    }
+  }
+
+  /** The secondary for a dual mode; a missing target is reopened in the background. */
+  private async secondaryLink(name: ServerName): Promise<BackendLink | undefined> {
+    if (name === 'source') return this.source;
+    return this.ensureTarget(this.target === undefined && this.lastTargetAttempt === 0);
+  }
+
+  private track(r: LinkResponse): void {
+    if (r.tracker.status || r.tracker.lastOk || r.tracker.resultSets) this.status = r.tracker.status;
+  }
+
+  private async query(
+    payload: Buffer,
+    sink: ResponseSink,
+    mode: Mode,
+    primary: BackendLink,
+    secondary: BackendLink | undefined,
+  ): Promise<void> {
+    const info = this.ctx.classify(payload.toString('utf8', 1));
+    if (info.kind === 'session') this.remember(payload);
+    if (info.database !== undefined) this.database = info.database;
+    if (!isDual(mode)) return this.track(await primary.send(payload, sink));
+    switch (info.kind) {
+      case 'read':
+        if (info.intoVariable) return this.onBoth(payload, sink, primary, secondary);
+        return this.track(await primary.send(payload, sink));
+      case 'transaction':
+      case 'session':
+        return this.onBoth(payload, sink, primary, secondary);
+      default:
+        return this.write(payload, payload, info, sink, mode, primary, secondary);
+    }
+  }
+
+  private async write(
+    primaryPayload: Buffer,
+    secondaryPayload: Buffer,
+    info: StatementInfo,
+    sink: ResponseSink,
+    mode: Mode,
+    primary: BackendLink,
+    secondary: BackendLink | undefined,
+  ): Promise<void> {
+    if (info.localInfile) {
+      sink.write(
+        encodeErr(
+          new MysqlError(
+            'ER_NOT_ALLOWED_COMMAND',
+            'tandem: LOAD DATA LOCAL INFILE cannot be mirrored to both servers; run it in mode source, or load with `tandem load`',
+          ),
+          1,
+        ),
+      );
+      return;
+    }
+    const outcome = await this.ctx.writer.run(primary, secondary, secondaryOf(mode)!, {
+      primaryPayload,
+      secondaryPayload,
+      wrap:
+        info.kind === 'write' && !this.inTransaction && (this.status & SERVER_STATUS.AUTOCOMMIT) !== 0,
+      usesRand: info.usesRand,
+      unpinnable:
+        info.unpinnable.length > 0 ? `cannot pin ${info.unpinnable.join(', ')} on the secondary` : undefined,
+      schema: this.database,
+      tables: info.tables,
+      fingerprint: info.fingerprint,
+    });
+    this.status = outcome.status;
+    sink.write(outcome.bytes);
+  }
+
+  /**
+   * Transaction control and session state: primary first, then the secondary; the client gets the
+   * primary's answer. A COMMIT that fails on the primary rolls the secondary back.
+   */
+  private async onBoth(
+    payload: Buffer,
+    sink: ResponseSink,
+    primary: BackendLink,
+    secondary: BackendLink | undefined,
+  ): Promise<void> {
+    const r = await primary.send(payload);
+    this.track(r);
+    if (secondary && !secondary.isBroken) {
+      const second = r.tracker.error ? queryPayload('ROLLBACK') : payload;
+      const s = await secondary.send(second).catch(() => undefined);
+      if (s?.tracker.error && !r.tracker.error) {
+        const e = decodeErr(s.tracker.error);
+        this.ctx.logger.warn({ errno: e.errno, err: e.message }, 'secondary refused a session statement');
+      }
+    }
+    sink.write(r.bytes!);
+  }
+
+  private async prepare(
+    payload: Buffer,
+    sink: ResponseSink,
+    primaryName: ServerName,
+    secondaryName: ServerName | undefined,
+  ): Promise<void> {
+    const sql = Buffer.from(payload.subarray(1));
+    const info = this.ctx.classify(sql.toString('utf8'));
+    const r = await this.link(primaryName)!.send(payload);
+    if (r.tracker.error) {
+      sink.write(r.bytes!);
+      return;
+    }
+    const st: PreparedStatement = {
+      clientId: this.nextStatementId++,
+      sql,
+      info,
+      params: prepareOkParams(r.bytes!),
+      serverIds: { [primaryName]: r.tracker.statementId! },
+      types: undefined,
+      typesSent: {},
+    };
+    this.statements.set(st.clientId, st);
+    if (secondaryName && info.kind !== 'read') await this.prepareOn(st, secondaryName);
+    sink.write(withClientStatementId(r.bytes!, st.clientId));
+  }
+
+  /** Prepares a statement on a server that has not seen it yet; false when that fails. */
+  private async prepareOn(st: PreparedStatement, server: ServerName): Promise<boolean> {
+    if (st.serverIds[server] !== undefined) return true;
+    const link = this.link(server);
+    if (!link || link.isBroken) return false;
+    const r = await link.send(Buffer.concat([Buffer.from([COM.STMT_PREPARE]), st.sql])).catch(() => undefined);
+    if (!r || r.tracker.error) return false;
+    st.serverIds[server] = r.tracker.statementId!;
+    st.typesSent[server] = false;
+    return true;
+  }
+
+  private executePayload(payload: Buffer, st: PreparedStatement, server: ServerName): Buffer {
+    const types = st.typesSent[server] ? undefined : st.types;
+    st.typesSent[server] = true;
+    return executeFor(payload, st.serverIds[server]!, st.params, types);
+  }
+
+  private async execute(payload: Buffer, sink: ResponseSink, mode: Mode, primaryName: ServerName): Promise<void> {
+    const st = this.statements.get(payload.readUInt32LE(1));
+    if (!st) return this.unknownStatement(payload, sink, primaryName);
+    const types = executeTypes(payload, st.params);
+    if (types) {
+      st.types = types;
+      st.typesSent.source = false;
+      st.typesSent.target = false;
+    }
+    const cursor = (payload[5]! & CURSOR_TYPE.READ_ONLY) !== 0;
+    const primary = this.link(primaryName)!;
+    if (!(await this.prepareOn(st, primaryName))) {
+      sink.write(encodeErr(new MysqlError('CR_SERVER_LOST', `tandem: could not prepare the statement on ${primaryName}`), 1));
+      return;
+    }
+    const secondaryName = secondaryOf(mode);
+    if (!secondaryName || st.info.kind === 'read') {
+      return this.track(await primary.send(this.executePayload(payload, st, primaryName), sink, cursor));
+    }
+    const secondary = this.link(secondaryName);
+    const onSecondary = secondary && !secondary.isBroken && (await this.prepareOn(st, secondaryName));
+    const primaryPayload = this.executePayload(payload, st, primaryName);
+    const secondaryPayload = onSecondary ? this.executePayload(payload, st, secondaryName) : payload;
+    return this.write(
+      primaryPayload,
+      secondaryPayload,
+      st.info,
+      sink,
+      mode,
+      primary,
+      onSecondary ? secondary : undefined,
+    );
+  }
+
+  /** COM_STMT_FETCH, _RESET, _SEND_LONG_DATA, _CLOSE: to each server that has the statement. */
+  private async statementCommand(payload: Buffer, sink: ResponseSink, primaryName: ServerName): Promise<void> {
+    const command = payload[0]!;
+    const st = this.statements.get(payload.readUInt32LE(1));
+    if (!st) return this.unknownStatement(payload, sink, primaryName);
+    if (command === COM.STMT_CLOSE) this.statements.delete(st.clientId);
+    const others = (['source', 'target'] as const).filter((s) => s !== primaryName && st.serverIds[s] !== undefined);
+    for (const name of others) {
+      const link = this.link(name);
+      if (command === COM.STMT_FETCH || !link || link.isBroken) continue;
+      await link.send(withStatementId(payload, st.serverIds[name]!)).catch(() => undefined);
+    }
+    if (command === COM.STMT_RESET) {
+      st.typesSent.source = false;
+      st.typesSent.target = false;
+    }
+    const id = st.serverIds[primaryName];
+    if (id === undefined) {
+      if (command === COM.STMT_CLOSE || command === COM.STMT_SEND_LONG_DATA) return;
+      if (!(await this.prepareOn(st, primaryName))) return this.unknownStatement(payload, sink, primaryName);
+    }
+    const cursor = command === COM.STMT_FETCH;
+    this.track(await this.link(primaryName)!.send(withStatementId(payload, st.serverIds[primaryName]!), sink, cursor));
+  }
+
+  /** A statement id tandem never handed out: the server answers as it would (Unknown prepared statement). */
+  private async unknownStatement(payload: Buffer, sink: ResponseSink, primaryName: ServerName): Promise<void> {
+    const bogus = withStatementId(payload, 0xffffffff);
+    await this.link(primaryName)!.send(bogus, sink);
+  }
+
+  private remember(payload: Buffer): void {
+    this.replay.push(Buffer.from(payload));
+    if (this.replay.length > MAX_REPLAY) this.replay.shift();
+  }
+
+  private forgetSession(): void {
+    this.replay.length = 0;
+    this.statements.clear();
+  }
+
+  /** COM_CHANGE_USER went through on the source: the target session starts afresh too. */
+  async afterChangeUser(database: string | undefined): Promise<void> {
+    this.forgetSession();
+    this.database = database;
+    const target = this.target;
+    if (!target || target.isBroken) return;
+    await target.send(Buffer.from([COM.RESET_CONNECTION])).catch(() => undefined);
+    if (database) {
+      const initDb = Buffer.concat([Buffer.from([COM.INIT_DB]), Buffer.from(database, 'utf8')]);
+      this.remember(initDb);
+      await target.send(initDb).catch(() => undefined);
+    }
+  }
+
+  close(): void {
+    this.target?.close();
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * What the router and the dual writer need to know of a statement; derived from the sql/
+ * classifier's result (see classify-statement.ts), so that routing does not depend on its shape.
+ */
+export interface StatementInfo {
+  readonly kind: 'read' | 'write' | 'ddl' | 'transaction' | 'session' | 'other';
+  /** Tables touched, as `schema.table` or `table`. */
+  readonly tables: readonly string[];
+  /** The statement with literals replaced: safe to log and journal. */
+  readonly fingerprint: string;
+  readonly usesRand: boolean;
+  /** Non-deterministic calls that cannot be pinned on the secondary (SYSDATE(), UUID(), ...). */
+  readonly unpinnable: readonly string[];
+  /** SELECT ... INTO @var: the variable must exist on both servers. */
+  readonly intoVariable: boolean;
+  readonly localInfile: boolean;
+  /** `USE db`: the schema the session moves to. */
+  readonly database: string | undefined;
+}

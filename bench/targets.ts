@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -64,7 +64,12 @@ async function ready(name: TargetName, host: string, port: number, child: Child)
     await waitForGreeting(host, port, 30_000, child);
   } catch (err) {
     await child.stop();
-    throw new Error(`${name} did not start: ${(err as Error).message} (log: ${child.log})`);
+    const tail = (await readFile(child.log, 'utf8').catch(() => ''))
+      .trimEnd()
+      .split('\n')
+      .slice(-15)
+      .join('\n');
+    throw new Error(`${name} did not start: ${(err as Error).message}\n${tail}`);
   }
   return fromChild(name, host, port, child);
 }

@@ -74,6 +74,15 @@ export const configSchema = z
         serverMs: 15 * 60 * 1000,
         shutdownMs: 30_000,
       }),
+    dualWrite: z
+      .object({
+        /** lenient: the primary's result stands and the miss is journaled; strict: the write fails and is rolled back. */
+        policy: z.enum(['lenient', 'strict']).default('lenient'),
+        /** A secondary slower than this is given up for the statement (journaled under lenient). */
+        secondaryTimeoutMs: z.number().int().positive().default(5000),
+      })
+      .strict()
+      .default({ policy: 'lenient', secondaryTimeoutMs: 5000 }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();

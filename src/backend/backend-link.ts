@@ -1,7 +1,7 @@
-import { ResponseRelay } from '../frontend/response-relay.js';
 import { MysqlError } from '../protocol/errors.js';
 import { framePayload } from '../protocol/packet-writer.js';
 import { ResponseTracker, type Verdict } from '../protocol/response-tracker.js';
+import { ResponseRelay } from './response-relay.js';
 import type { ServerConnection } from './server-connection.js';
 
 /** Where a response's raw bytes go: the client (relayed as they arrive) or a buffer. */
@@ -9,7 +9,7 @@ export interface ResponseSink {
   /** Returns false when the receiver is full; the link then pauses its socket until resume(). */
   write(bytes: Buffer): boolean;
   /** The server waits for the client: LOCAL INFILE data, or an authentication answer. */
-  onClientTurn?(verdict: 'infile' | 'auth'): void;
+  onClientTurn?(verdict: 'infile' | 'auth', link: BackendLink): void;
 }
 
 export interface LinkResponse {
@@ -152,7 +152,7 @@ export class BackendLink {
     if (verdict === 'infile' || verdict === 'auth') {
       this.waitingForClient = true;
       clearTimeout(this.timer);
-      p.sink?.onClientTurn?.(verdict);
+      p.sink?.onClientTurn?.(verdict, this);
       return;
     }
     const bytes = p.chunks ? Buffer.concat(p.chunks) : undefined;
@@ -173,10 +173,12 @@ export class BackendLink {
   private fail(why: string): void {
     if (this.failure) return;
     clearTimeout(this.timer);
+    // Only a relayed response has reached the client; after a collected one, an ERR packet is its first.
+    const relayed = this.current?.sink !== undefined;
     const err = new LinkLostError(
       `Lost connection to ${this.conn.label} server during query (${why})`,
-      (this.relay.lastSeq + 1) & 0xff,
-      this.relay.midPacket && this.current?.sink !== undefined,
+      relayed ? (this.relay.lastSeq + 1) & 0xff : 1,
+      relayed && this.relay.midPacket,
     );
     this.failure = err;
     this.conn.destroy();
@@ -187,13 +189,14 @@ export class BackendLink {
     this.onLost(err);
   }
 
-  /** Ends the connection politely (COM_QUIT) or, with `now`, at once. */
+  /** Ends the connection politely (COM_QUIT) or, with `now` or mid-response, at once. */
   close(now = false): void {
-    clearTimeout(this.timer);
-    if (this.failure === undefined) {
-      this.failure = new LinkLostError(`${this.conn.label} connection closed by tandem`, 0, false);
+    if (now || this.current || this.queue.length > 0) {
+      this.fail('closed by tandem');
+      return;
     }
-    if (now || this.current) this.conn.destroy();
-    else this.conn.socket.end(framePayload(Buffer.from([0x01]), 0));
+    clearTimeout(this.timer);
+    this.failure ??= new LinkLostError(`${this.conn.label} connection closed by tandem`, 1, false);
+    this.conn.socket.end(framePayload(Buffer.from([0x01]), 0));
   }
 }

@@ -46,6 +46,7 @@ export class DualWriter {
   constructor(
     private readonly journal: RepairJournal,
     private readonly policy: FailurePolicy,
+    private readonly secondaryTimeoutMs: number,
     private readonly log: Logger,
   ) {}
 
@@ -71,7 +72,11 @@ export class DualWriter {
 
     let failure = req.unpinnable;
     if (!secondary || secondary.isBroken) failure ??= `${secondaryName} server unavailable`;
-    else if (!failure) failure = await this.runOnSecondary(secondary, req, result, timestamp, randSeeds);
+    else if (!failure)
+      failure = await this.withinTimeout(
+        secondary,
+        this.runOnSecondary(secondary, req, result, timestamp, randSeeds),
+      );
 
     if (failure) {
       if (this.policy === 'strict') return this.undo(primary, secondary, req, secondaryName, failure);
@@ -81,7 +86,11 @@ export class DualWriter {
     const committed = await primary.send(COMMIT);
     if (committed.tracker.error) {
       // The secondary has the row and the primary does not: the journal must say so.
-      await this.record(secondaryName, req, `primary COMMIT failed: ${decodeErr(committed.tracker.error).message}`);
+      await this.record(
+        secondaryName,
+        req,
+        `primary COMMIT failed: ${decodeErr(committed.tracker.error).message}`,
+      );
       return { bytes: committed.bytes!, status: committed.tracker.status, secondaryFailed: true };
     }
     const status = committed.tracker.status;
@@ -98,7 +107,9 @@ export class DualWriter {
   ): Promise<string | undefined> {
     const ok = primaryResult.tracker.lastOk ? decodeOk(primaryResult.tracker.lastOk) : undefined;
     try {
-      const pinned = secondary.send(queryPayload(pinSql({ insertId: ok?.lastInsertId, timestamp, randSeeds })));
+      const pinned = secondary.send(
+        queryPayload(pinSql({ insertId: ok?.lastInsertId, timestamp, randSeeds })),
+      );
       const statement = secondary.send(req.secondaryPayload);
       const unpinned = secondary.send(UNPIN);
       await Promise.all([pinned, unpinned]);
@@ -115,6 +126,25 @@ export class DualWriter {
     } catch (err) {
       if (err instanceof LinkLostError) return err.message;
       throw err;
+    }
+  }
+
+  /** A secondary that does not answer in time is dropped (it reconnects later), never waited for. */
+  private async withinTimeout(
+    secondary: BackendLink,
+    run: Promise<string | undefined>,
+  ): Promise<string | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<string>((resolve) => {
+      timer = setTimeout(() => {
+        secondary.close(true);
+        resolve(`${secondary.label} did not answer within ${this.secondaryTimeoutMs} ms`);
+      }, this.secondaryTimeoutMs);
+    });
+    try {
+      return await Promise.race([run, timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

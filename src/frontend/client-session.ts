@@ -1,21 +1,17 @@
 import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
+import { BackendLink, LinkLostError, type ResponseSink } from '../backend/backend-link.js';
 import { ServerConnection } from '../backend/server-connection.js';
 import type { Config, ServerAddress } from '../config.js';
 import type { Logger } from '../log.js';
 import { CACHING_SHA2, encryptPasswordWithPublicKey } from '../protocol/auth/caching-sha2-password.js';
-import {
-  CLIENT,
-  COM,
-  CURSOR_TYPE,
-  PROXY_CAPABILITIES,
-  PROXY_MARIADB_CAPABILITIES,
-} from '../protocol/constants.js';
+import { CLIENT, COM, PROXY_CAPABILITIES, PROXY_MARIADB_CAPABILITIES } from '../protocol/constants.js';
 import { MysqlError } from '../protocol/errors.js';
 import { type LogicalPacket, PacketFramer, PacketTooLargeError, SequenceError } from '../protocol/framer.js';
 import { MalformedPacketError } from '../protocol/packet-reader.js';
 import { framePayload } from '../protocol/packet-writer.js';
 import { decodeAuthSwitchRequest } from '../protocol/packets/auth-switch-request.js';
+import { decodeChangeUser } from '../protocol/packets/change-user.js';
 import { encodeErr } from '../protocol/packets/err.js';
 import {
   decodeHandshakeResponse,
@@ -24,9 +20,10 @@ import {
   SSL_REQUEST_LENGTH,
 } from '../protocol/packets/handshake-response.js';
 import { encodeHandshakeV10 } from '../protocol/packets/handshake-v10.js';
-import { ResponseTracker, type Verdict } from '../protocol/response-tracker.js';
+import { decodeOk } from '../protocol/packets/ok.js';
+import type { RouterContext } from '../routing/session-router.js';
+import { SessionRouter } from '../routing/session-router.js';
 import { refusedCommandMessage } from './refused-commands.js';
-import { ResponseRelay } from './response-relay.js';
 
 export interface SessionContext {
   readonly config: Config;
@@ -35,6 +32,19 @@ export interface SessionContext {
   readonly secureContext: SecureContext | undefined;
   readonly isDraining: () => boolean;
   readonly onClose: (session: ClientSession) => void;
+  readonly routing: Omit<RouterContext, 'logger' | 'openTarget'> & {
+    readonly openTarget: (spec: TargetSessionSpec, replay: readonly Buffer[]) => Promise<BackendLink>;
+  };
+}
+
+/** What tandem's own connection to the target copies from the client's session. */
+export interface TargetSessionSpec {
+  readonly capabilities: number;
+  readonly mariadbCapabilities: number;
+  readonly collation: number;
+  readonly database: string | undefined;
+  /** The client's source link, to read session settings the target must share. */
+  readonly source: BackendLink;
 }
 
 /**
@@ -69,7 +79,11 @@ export class ClientSession {
   private client: Socket;
   private readonly framer: PacketFramer;
   private backend: ServerConnection | undefined;
-  private relay: ResponseRelay | undefined;
+  private source: BackendLink | undefined;
+  private router: SessionRouter | undefined;
+  private turnLink: BackendLink | undefined;
+  private mariadbCapabilities = 0;
+  private collation = 0;
   private readonly log: Logger;
   private readonly openedAt = Date.now();
   private user = '';
@@ -89,8 +103,6 @@ export class ClientSession {
   private readonly queue: LogicalPacket[] = [];
   private handshakeTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
-  private serverTimer: NodeJS.Timeout | undefined;
-  private backendPaused = false;
   private closeReason = 'client quit';
 
   constructor(
@@ -158,16 +170,18 @@ export class ClientSession {
         this.log.warn({ err: err.message }, 'client socket error');
     });
     socket.on('close', () => this.close(this.phase === 'closed' ? this.closeReason : 'client hung up'));
-    socket.on('drain', () => {
-      if (this.backendPaused) {
-        this.backendPaused = false;
-        this.backend?.socket.resume();
-      }
-    });
+    // Backpressure: a link pauses its server socket when a write here returns false.
+    socket.on('drain', () => this.router?.resume());
   }
 
   private watchBackend(backend: ServerConnection): void {
-    backend.socket.on('close', () => this.onBackendGone('source server closed the connection'));
+    backend.socket.on('close', () => {
+      // Between commands a lost source ends the session, as a direct connection would end.
+      if (this.phase === 'ready' || this.phase === 'greeted') {
+        this.closeReason = 'source server closed the connection';
+        this.endClient();
+      }
+    });
     backend.socket.on('error', (err) => this.log.warn({ err: err.message }, 'source socket error'));
   }
 
@@ -259,6 +273,8 @@ export class ClientSession {
     const forwarded = Buffer.from(payload);
     patchCapabilities(forwarded, capabilities, mariadb);
     this.capabilities = capabilities;
+    this.mariadbCapabilities = mariadb;
+    this.collation = response.collation;
     if (response.authPlugin) this.authPlugin = response.authPlugin;
     this.phase = 'auth';
     this.backendSeq = 1;
@@ -319,7 +335,7 @@ export class ClientSession {
         }
         this.sendToClient(p.payload);
         if (head === 0x00) {
-          this.enterCommandPhase(backend);
+          this.enterCommandPhase(backend, p.payload);
           return;
         }
         if (head === 0xff) {
@@ -347,28 +363,31 @@ export class ClientSession {
     this.sendToBackend(p.payload);
   }
 
-  private enterCommandPhase(backend: ServerConnection): void {
+  private enterCommandPhase(backend: ServerConnection, ok: Buffer): void {
     clearTimeout(this.handshakeTimer);
     this.log.info({ user: this.user, db: this.database, tls: this.tls }, 'authenticated');
-    const rest = backend.detach();
-    this.relay = new ResponseRelay(
-      (bytes) => this.forwardToClient(bytes),
-      (verdict) => this.onVerdict(verdict),
+    this.source = new BackendLink(backend, this.capabilities, this.ctx.config.timeouts.serverMs);
+    this.router = new SessionRouter(
+      this.source,
+      {
+        ...this.ctx.routing,
+        logger: this.log,
+        openTarget: (replay) => this.ctx.routing.openTarget(this.targetSpec(), replay),
+      },
+      decodeOk(ok).status,
+      this.database,
     );
-    backend.socket.on('data', (chunk: Buffer) => {
-      this.armServerTimer();
-      this.relay!.push(chunk);
-    });
-    if (rest.length > 0) this.relay.push(rest);
     this.becomeReady();
   }
 
-  private forwardToClient(bytes: Buffer): void {
-    if (!this.client.write(bytes) && !this.backendPaused) {
-      // Backpressure: a slow client pauses the source socket, so no result piles up here.
-      this.backendPaused = true;
-      this.backend?.socket.pause();
-    }
+  private targetSpec(): TargetSessionSpec {
+    return {
+      capabilities: this.capabilities,
+      mariadbCapabilities: this.mariadbCapabilities,
+      collation: this.collation,
+      database: this.database,
+      source: this.source!,
+    };
   }
 
   private dispatch(p: LogicalPacket): void {
@@ -385,7 +404,6 @@ export class ClientSession {
     }
     if (command === COM.QUIT) {
       this.closeReason = 'client quit';
-      this.backend!.socket.end(framePayload(payload, 0));
       this.endClient();
       return;
     }
@@ -405,39 +423,74 @@ export class ClientSession {
       );
       return;
     }
-    const cursor =
-      command === COM.STMT_EXECUTE && payload.length > 5 && (payload[5]! & CURSOR_TYPE.READ_ONLY) !== 0;
-    const tracker = new ResponseTracker(command, this.capabilities, cursor);
-    this.backend!.socket.write(framePayload(payload, 0));
-    if (tracker.isDone) return; // COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA: no response
     this.phase = 'busy';
     clearTimeout(this.idleTimer);
-    this.relay!.expect(tracker);
-    if (!tracker.isDone) this.armServerTimer();
+    const done =
+      command === COM.CHANGE_USER ? this.changeUser(payload) : this.router!.handle(payload, this.sink);
+    done.then(
+      () => this.onCommandDone(),
+      (err: unknown) => this.onCommandFailed(err),
+    );
   }
 
+  /** The client's answer is relayed to the source, which checks the new user; the target follows. */
+  private async changeUser(payload: Buffer): Promise<void> {
+    const r = await this.source!.send(payload, this.sink);
+    if (r.tracker.error) return;
+    const change = decodeChangeUser(payload, this.capabilities);
+    this.user = change.user;
+    this.database = change.database;
+    await this.router!.afterChangeUser(change.database);
+  }
+
+  private readonly sink: ResponseSink = {
+    write: (bytes) => this.client.write(bytes),
+    onClientTurn: (verdict, link) => {
+      this.awaitingClient = verdict;
+      this.turnLink = link;
+    },
+  };
+
   private onClientPacketWhileBusy(p: LogicalPacket): void {
-    if (this.awaitingClient === 'infile' || this.awaitingClient === 'auth') {
-      this.backend!.socket.write(framePayload(p.payload, p.seq));
-      if (this.awaitingClient === 'infile' && p.payload.length > 0) return;
-      if (this.awaitingClient === 'infile') this.relay!.tracker!.afterInfile();
-      this.awaitingClient = 'none';
-      this.armServerTimer();
+    if (this.awaitingClient !== 'none' && this.turnLink) {
+      const link = this.turnLink;
+      if (this.awaitingClient === 'auth' || p.payload.length === 0) {
+        this.awaitingClient = 'none';
+        this.turnLink = undefined;
+      }
+      link.sendClientData(p.payload, p.seq);
       return;
     }
     this.queue.push(p);
     if (this.queue.length >= MAX_QUEUED_COMMANDS) this.client.pause();
   }
 
-  private onVerdict(verdict: Exclude<Verdict, 'more'>): void {
-    if (verdict === 'infile' || verdict === 'auth') {
-      this.awaitingClient = verdict;
-      clearTimeout(this.serverTimer);
+  private onCommandDone(): void {
+    if (this.phase !== 'busy') return;
+    this.awaitingClient = 'none';
+    this.turnLink = undefined;
+    this.becomeReady();
+  }
+
+  private onCommandFailed(err: unknown): void {
+    if (this.phase === 'closed') return;
+    if (err instanceof LinkLostError) {
+      if (err.midPacket) {
+        // Half a packet is already on its way to the client: an ERR packet would be read as its
+        // rest. Closing is the only clean signal left.
+        this.closeReason = err.message;
+        this.client.destroy();
+        this.close(err.message);
+        return;
+      }
+      this.fatal(err, err.lastSeq);
       return;
     }
-    this.awaitingClient = 'none';
-    clearTimeout(this.serverTimer);
-    this.becomeReady();
+    this.log.error({ err: (err as Error).stack ?? String(err) }, 'command failed inside tandem');
+    this.fatal(
+      new MysqlError('ER_UNKNOWN_ERROR', `tandem: internal error (${(err as Error).message})`, true),
+      1,
+    );
   }
 
   private becomeReady(): void {
@@ -466,38 +519,6 @@ export class ClientSession {
       this.closeReason = 'idle timeout';
       this.shutdownIdle();
     }, this.ctx.config.timeouts.idleMs);
-  }
-
-  private armServerTimer(): void {
-    clearTimeout(this.serverTimer);
-    if (this.phase !== 'busy' || this.awaitingClient !== 'none') return;
-    const ms = this.ctx.config.timeouts.serverMs;
-    this.serverTimer = setTimeout(
-      () => this.onBackendGone(`source server did not answer within ${ms} ms`),
-      ms,
-    );
-  }
-
-  private onBackendGone(why: string): void {
-    if (this.phase === 'closed') return;
-    if (this.phase === 'busy' || this.phase === 'auth' || this.phase === 'connecting') {
-      const seq = this.phase === 'busy' ? (this.relay!.lastSeq + 1) & 0xff : this.clientSeq;
-      if (this.relay?.midPacket) {
-        // Half a packet is already on its way to the client: an ERR packet would be read as its
-        // rest. Closing is the only clean signal left.
-        this.closeReason = why;
-        this.client.destroy();
-        this.close(why);
-        return;
-      }
-      this.fatal(
-        new MysqlError('CR_SERVER_LOST', `Lost connection to server during query (${why})`, true),
-        seq,
-      );
-      return;
-    }
-    this.closeReason = why;
-    this.endClient();
   }
 
   /** Sends an ERR packet and, for a fatal error, closes this connection (and only this one). */
@@ -534,13 +555,10 @@ export class ClientSession {
     this.phase = 'closed';
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.idleTimer);
-    clearTimeout(this.serverTimer);
-    const backend = this.backend;
-    if (backend && !backend.socket.destroyed) {
-      // Mid-response the source connection is in an unknown state; otherwise say goodbye.
-      if (wasBusy) backend.destroy();
-      else backend.socket.end(framePayload(Buffer.from([COM.QUIT]), 0));
-    }
+    // Mid-response a server connection is in an unknown state; otherwise it gets COM_QUIT.
+    if (this.source) this.source.close(wasBusy);
+    else this.backend?.destroy();
+    this.router?.close();
     this.log.info({ user: this.user, reason, durationMs: Date.now() - this.openedAt }, 'connection closed');
     this.ctx.onClose(this);
   }

@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
+import { openTargetLink } from '../backend/target-link.js';
 import { type Config, parseHostPort, parseServerUrl } from '../config.js';
+import { DualWriter } from '../dualwrite/dual-writer.js';
+import type { RepairJournal } from '../dualwrite/repair-journal.js';
 import type { Logger } from '../log.js';
-import { ClientSession } from './client-session.js';
+import { classifyStatement } from '../routing/classify-statement.js';
+import type { ModeController } from '../routing/modes.js';
+import { ClientSession, type SessionContext } from './client-session.js';
 
 /** The MySQL listener: accepts clients and runs one session per connection. */
 export class Listener {
@@ -15,6 +20,8 @@ export class Listener {
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
+    modes: ModeController,
+    journal: RepairJournal,
   ) {
     const tls = config.tls;
     this.secureContext = tls
@@ -25,6 +32,12 @@ export class Listener {
         })
       : undefined;
     const source = parseServerUrl(config.source!);
+    const routing: SessionContext['routing'] = {
+      modes,
+      writer: new DualWriter(journal, config.dualWrite.policy, config.dualWrite.secondaryTimeoutMs, logger),
+      classify: classifyStatement,
+      openTarget: (spec, replay) => openTargetLink(config, spec, replay, logger),
+    };
     this.server = createServer({ noDelay: true }, (socket) => {
       if (this.draining) {
         socket.destroy();
@@ -37,6 +50,7 @@ export class Listener {
         secureContext: this.secureContext,
         isDraining: () => this.draining,
         onClose: (s) => this.sessions.delete(s),
+        routing,
       });
       this.sessions.add(session);
       void session.start();

@@ -15,6 +15,7 @@ export const ER = {
   ER_NET_READ_ERROR: { errno: 1158, sqlState: '08S01' },
   ER_NET_PACKETS_OUT_OF_ORDER: { errno: 1156, sqlState: '08S01' },
   ER_NET_READ_INTERRUPTED: { errno: 1159, sqlState: '08S01' },
+  ER_UNKNOWN_STMT_HANDLER: { errno: 1243, sqlState: 'HY000' },
   ER_NOT_SUPPORTED_AUTH_MODE: { errno: 1251, sqlState: '08004' },
   ER_MALFORMED_PACKET: { errno: 1835, sqlState: 'HY000' },
   CR_CONN_HOST_ERROR: { errno: 2003, sqlState: 'HY000' },

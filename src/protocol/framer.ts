@@ -25,6 +25,14 @@ export class SequenceError extends Error {
 
 export class PacketFramer {
   private pending: Buffer = Buffer.alloc(0);
+  /**
+   * Chunks that arrived while a physical packet's body was still incomplete, joined only once
+   * `awaited` bytes are there: joining on every chunk would copy a 16 MiB packet hundreds of
+   * times (quadratic, seconds of blocked event loop for one large statement).
+   */
+  private waiting: Buffer[] = [];
+  private waitingLength = 0;
+  private awaited = 0;
   private parts: Buffer[] = [];
   private partsLength = 0;
   private firstSeq = -1;
@@ -34,17 +42,30 @@ export class PacketFramer {
 
   /** Bytes received but not yet part of a whole packet. */
   get buffered(): number {
-    return this.pending.length + this.partsLength;
+    return this.pending.length + this.waitingLength + this.partsLength;
   }
 
   /** Raw bytes not yet part of a whole packet, handed over when another reader takes the stream. */
   takeRemainder(): Buffer {
-    const rest = this.pending;
+    const rest = this.waiting.length === 0 ? this.pending : Buffer.concat([this.pending, ...this.waiting]);
     this.pending = Buffer.alloc(0);
+    this.waiting = [];
+    this.waitingLength = 0;
+    this.awaited = 0;
     return rest;
   }
 
   push(chunk: Buffer): LogicalPacket[] {
+    if (this.awaited > 0) {
+      this.waiting.push(chunk);
+      this.waitingLength += chunk.length;
+      if (this.pending.length + this.waitingLength < this.awaited) return [];
+      chunk = Buffer.concat([this.pending, ...this.waiting]);
+      this.pending = Buffer.alloc(0);
+      this.waiting = [];
+      this.waitingLength = 0;
+      this.awaited = 0;
+    }
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const out: LogicalPacket[] = [];
     let off = 0;
@@ -54,7 +75,10 @@ export class PacketFramer {
       if (this.partsLength + len > this.maxPayload) {
         throw new PacketTooLargeError(`packet of more than ${this.maxPayload} bytes`);
       }
-      if (this.pending.length - off < 4 + len) break;
+      if (this.pending.length - off < 4 + len) {
+        this.awaited = 4 + len;
+        break;
+      }
       const body = this.pending.subarray(off + 4, off + 4 + len);
       off += 4 + len;
       if (this.firstSeq >= 0 && seq !== ((this.lastSeq + 1) & 0xff)) {

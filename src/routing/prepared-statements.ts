@@ -37,11 +37,21 @@ export function executeTypes(payload: Buffer, params: number): Buffer | undefine
  * The execute payload for one server: its own statement id and, when that server has not yet
  * seen the types (a statement prepared there later), the types added with the flag set.
  */
-export function executeFor(payload: Buffer, serverId: number, params: number, addTypes: Buffer | undefined): Buffer {
+export function executeFor(
+  payload: Buffer,
+  serverId: number,
+  params: number,
+  addTypes: Buffer | undefined,
+): Buffer {
   const flagAt = EXECUTE_HEAD + ((params + 7) >> 3);
   let out: Buffer;
   if (addTypes && params > 0 && payload[flagAt] === 0) {
-    out = Buffer.concat([payload.subarray(0, flagAt), Buffer.from([1]), addTypes, payload.subarray(flagAt + 1)]);
+    out = Buffer.concat([
+      payload.subarray(0, flagAt),
+      Buffer.from([1]),
+      addTypes,
+      payload.subarray(flagAt + 1),
+    ]);
   } else out = Buffer.from(payload);
   out.writeUInt32LE(serverId, 1);
   return out;

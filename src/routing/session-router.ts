@@ -29,6 +29,13 @@ export interface RouterContext {
 
 /** Statements whose session effect the secondary must share (SET, USE, ...), in order, for a late connection. */
 const MAX_REPLAY = 256;
+
+/** The server function named in ER_UNKNOWN_STMT_HANDLER, per command. */
+const STATEMENT_FUNCTION: Readonly<Record<number, string>> = {
+  [COM.STMT_EXECUTE]: 'mysqld_stmt_execute',
+  [COM.STMT_FETCH]: 'mysqld_stmt_fetch',
+  [COM.STMT_RESET]: 'mysqld_stmt_reset',
+};
 const RECONNECT_INTERVAL_MS = 1000;
 
 /**
@@ -75,7 +82,11 @@ export class SessionRouter {
   /** The target link, opening (or reopening) it between transactions; undefined while it is down. */
   private async ensureTarget(wait: boolean): Promise<BackendLink | undefined> {
     if (this.target && !this.target.isBroken) return this.target;
-    if (!this.targetOpening && !this.inTransaction && Date.now() - this.lastTargetAttempt >= RECONNECT_INTERVAL_MS) {
+    if (
+      !this.targetOpening &&
+      !this.inTransaction &&
+      Date.now() - this.lastTargetAttempt >= RECONNECT_INTERVAL_MS
+    ) {
       this.lastTargetAttempt = Date.now();
       this.target = undefined;
       this.targetOpening = this.ctx
@@ -104,7 +115,9 @@ export class SessionRouter {
     let primary = this.link(primaryName);
     if (primaryName === 'target') primary = await this.ensureTarget(true);
     if (!primary) {
-      sink.write(encodeErr(new MysqlError('CR_CONN_HOST_ERROR', `tandem: the target server is unavailable`), 1));
+      sink.write(
+        encodeErr(new MysqlError('CR_CONN_HOST_ERROR', `tandem: the target server is unavailable`), 1),
+      );
       return;
     }
     const secondary = secondaryName ? await this.secondaryLink(secondaryName) : undefined;
@@ -190,8 +203,7 @@ export class SessionRouter {
     const outcome = await this.ctx.writer.run(primary, secondary, secondaryOf(mode)!, {
       primaryPayload,
       secondaryPayload,
-      wrap:
-        info.kind === 'write' && !this.inTransaction && (this.status & SERVER_STATUS.AUTOCOMMIT) !== 0,
+      wrap: info.kind === 'write' && !this.inTransaction && (this.status & SERVER_STATUS.AUTOCOMMIT) !== 0,
       usesRand: info.usesRand,
       unpinnable:
         info.unpinnable.length > 0 ? `cannot pin ${info.unpinnable.join(', ')} on the secondary` : undefined,
@@ -258,7 +270,9 @@ export class SessionRouter {
     if (st.serverIds[server] !== undefined) return true;
     const link = this.link(server);
     if (!link || link.isBroken) return false;
-    const r = await link.send(Buffer.concat([Buffer.from([COM.STMT_PREPARE]), st.sql])).catch(() => undefined);
+    const r = await link
+      .send(Buffer.concat([Buffer.from([COM.STMT_PREPARE]), st.sql]))
+      .catch(() => undefined);
     if (!r || r.tracker.error) return false;
     st.serverIds[server] = r.tracker.statementId!;
     st.typesSent[server] = false;
@@ -271,9 +285,14 @@ export class SessionRouter {
     return executeFor(payload, st.serverIds[server]!, st.params, types);
   }
 
-  private async execute(payload: Buffer, sink: ResponseSink, mode: Mode, primaryName: ServerName): Promise<void> {
+  private async execute(
+    payload: Buffer,
+    sink: ResponseSink,
+    mode: Mode,
+    primaryName: ServerName,
+  ): Promise<void> {
     const st = this.statements.get(payload.readUInt32LE(1));
-    if (!st) return this.unknownStatement(payload, sink, primaryName);
+    if (!st) return this.unknownStatement(payload, sink);
     const types = executeTypes(payload, st.params);
     if (types) {
       st.types = types;
@@ -283,7 +302,12 @@ export class SessionRouter {
     const cursor = (payload[5]! & CURSOR_TYPE.READ_ONLY) !== 0;
     const primary = this.link(primaryName)!;
     if (!(await this.prepareOn(st, primaryName))) {
-      sink.write(encodeErr(new MysqlError('CR_SERVER_LOST', `tandem: could not prepare the statement on ${primaryName}`), 1));
+      sink.write(
+        encodeErr(
+          new MysqlError('CR_SERVER_LOST', `tandem: could not prepare the statement on ${primaryName}`),
+          1,
+        ),
+      );
       return;
     }
     const secondaryName = secondaryOf(mode);
@@ -306,12 +330,18 @@ export class SessionRouter {
   }
 
   /** COM_STMT_FETCH, _RESET, _SEND_LONG_DATA, _CLOSE: to each server that has the statement. */
-  private async statementCommand(payload: Buffer, sink: ResponseSink, primaryName: ServerName): Promise<void> {
+  private async statementCommand(
+    payload: Buffer,
+    sink: ResponseSink,
+    primaryName: ServerName,
+  ): Promise<void> {
     const command = payload[0]!;
     const st = this.statements.get(payload.readUInt32LE(1));
-    if (!st) return this.unknownStatement(payload, sink, primaryName);
+    if (!st) return this.unknownStatement(payload, sink);
     if (command === COM.STMT_CLOSE) this.statements.delete(st.clientId);
-    const others = (['source', 'target'] as const).filter((s) => s !== primaryName && st.serverIds[s] !== undefined);
+    const others = (['source', 'target'] as const).filter(
+      (s) => s !== primaryName && st.serverIds[s] !== undefined,
+    );
     for (const name of others) {
       const link = this.link(name);
       if (command === COM.STMT_FETCH || !link || link.isBroken) continue;
@@ -324,16 +354,32 @@ export class SessionRouter {
     const id = st.serverIds[primaryName];
     if (id === undefined) {
       if (command === COM.STMT_CLOSE || command === COM.STMT_SEND_LONG_DATA) return;
-      if (!(await this.prepareOn(st, primaryName))) return this.unknownStatement(payload, sink, primaryName);
+      if (!(await this.prepareOn(st, primaryName))) return this.unknownStatement(payload, sink);
     }
     const cursor = command === COM.STMT_FETCH;
-    this.track(await this.link(primaryName)!.send(withStatementId(payload, st.serverIds[primaryName]!), sink, cursor));
+    this.track(
+      await this.link(primaryName)!.send(withStatementId(payload, st.serverIds[primaryName]!), sink, cursor),
+    );
   }
 
-  /** A statement id tandem never handed out: the server answers as it would (Unknown prepared statement). */
-  private async unknownStatement(payload: Buffer, sink: ResponseSink, primaryName: ServerName): Promise<void> {
-    const bogus = withStatementId(payload, 0xffffffff);
-    await this.link(primaryName)!.send(bogus, sink);
+  /**
+   * A statement id tandem never handed out (or already closed): answered as the server answers,
+   * ER_UNKNOWN_STMT_HANDLER; close and long data have no answer, as on a server.
+   */
+  private unknownStatement(payload: Buffer, sink: ResponseSink): void {
+    const command = payload[0]!;
+    const name = STATEMENT_FUNCTION[command];
+    if (!name) return;
+    const id = payload.length >= 5 ? payload.readUInt32LE(1) : 0;
+    sink.write(
+      encodeErr(
+        new MysqlError(
+          'ER_UNKNOWN_STMT_HANDLER',
+          `Unknown prepared statement handler (${id}) given to ${name}`,
+        ),
+        1,
+      ),
+    );
   }
 
   private remember(payload: Buffer): void {
@@ -358,6 +404,12 @@ export class SessionRouter {
       this.remember(initDb);
       await target.send(initDb).catch(() => undefined);
     }
+  }
+
+  /** The client drained: links paused for backpressure read again. */
+  resume(): void {
+    this.source.resume();
+    this.target?.resume();
   }
 
   close(): void {

@@ -1,0 +1,87 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startTestProxy } from '../harness/proxy.js';
+
+const sourcePort = inject('sourcePort');
+const targetPort = inject('targetPort');
+const DB = 'dw_basic';
+
+async function rows(port: number, sql: string): Promise<unknown[]> {
+  const c = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root', dateStrings: true });
+  try {
+    const [r] = await c.query(sql);
+    return r as unknown[];
+  } finally {
+    await c.end();
+  }
+}
+
+describe('dual-source mode', () => {
+  let proxy: Awaited<ReturnType<typeof startTestProxy>>;
+  let app: mysql.Connection;
+
+  beforeAll(async () => {
+    proxy = await startTestProxy(`mysql://root@127.0.0.1:${sourcePort}/`, {
+      target: `mysql://root@127.0.0.1:${targetPort}/`,
+      mode: 'dual-source',
+      stateDir: mkdtempSync(join(tmpdir(), 'tandem-state-')),
+    });
+    app = await mysql.createConnection({
+      host: '127.0.0.1',
+      port: proxy.port,
+      user: 'root',
+      dateStrings: true,
+    });
+    await app.query(`DROP DATABASE IF EXISTS ${DB}`);
+    await app.query(`CREATE DATABASE ${DB}`);
+    await app.query(`USE ${DB}`);
+    await app.query(
+      `CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20), r DOUBLE,
+        created DATETIME(6) DEFAULT CURRENT_TIMESTAMP(6), n DATETIME(6))`,
+    );
+  });
+
+  afterAll(async () => {
+    await app?.end();
+    await proxy?.close(1000);
+  });
+
+  it('replays insert ids, timestamps and random values on the target', async () => {
+    // Ids taken on the target alone would differ from the source's without pinning.
+    await rows(targetPort, `INSERT INTO ${DB}.t (v) VALUES ('target-only')`);
+    await rows(targetPort, `DELETE FROM ${DB}.t`);
+    const [one] = await app.query(`INSERT INTO t (v, r, n) VALUES ('a', RAND(), NOW(6))`);
+    const [three] = await app.query(
+      `INSERT INTO t (v, r, n) VALUES ('b', RAND(), NOW(6)), ('c', RAND(), NOW(6)), ('d', 1, NOW())`,
+    );
+    expect((one as mysql.ResultSetHeader).insertId).toBe(1);
+    expect((three as mysql.ResultSetHeader).insertId).toBe(2);
+    await app.query(`UPDATE t SET v = CONCAT(v, '!'), n = NOW(6) WHERE id <= 2`);
+    await app.query(`DELETE FROM t WHERE id = 4`);
+    const onSource = await rows(sourcePort, `SELECT * FROM ${DB}.t ORDER BY id`);
+    const onTarget = await rows(targetPort, `SELECT * FROM ${DB}.t ORDER BY id`);
+    expect(onSource).toHaveLength(3);
+    expect(onTarget).toEqual(onSource);
+  });
+
+  it('mirrors a transaction and its rollback', async () => {
+    await app.query('BEGIN');
+    await app.query(`INSERT INTO t (v) VALUES ('in-tx')`);
+    await app.query('ROLLBACK');
+    await app.query('START TRANSACTION');
+    await app.query(`INSERT INTO t (v) VALUES ('committed')`);
+    await app.query('COMMIT');
+    const onSource = await rows(sourcePort, `SELECT * FROM ${DB}.t ORDER BY id`);
+    expect(await rows(targetPort, `SELECT * FROM ${DB}.t ORDER BY id`)).toEqual(onSource);
+  });
+
+  it('mirrors prepared writes with their ids', async () => {
+    for (let i = 0; i < 5; i++) await app.execute('INSERT INTO t (v, r) VALUES (?, ?)', [`p${i}`, i / 3]);
+    await app.execute('UPDATE t SET r = ? WHERE v = ?', [0.5, 'p1']);
+    const onSource = await rows(sourcePort, `SELECT * FROM ${DB}.t ORDER BY id`);
+    expect(await rows(targetPort, `SELECT * FROM ${DB}.t ORDER BY id`)).toEqual(onSource);
+  });
+});

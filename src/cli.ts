@@ -37,6 +37,7 @@ interface StartArgs {
   readonly config?: string | undefined;
   readonly logLevel?: string | undefined;
   readonly allowLocalInfile?: boolean | undefined;
+  readonly policy?: string | undefined;
   readonly tlsCert?: string | undefined;
   readonly tlsKey?: string | undefined;
 }
@@ -71,6 +72,7 @@ function flagsFromArgs(args: StartArgs): Record<string, unknown> {
     stateDir: args.stateDir,
     logLevel: args.logLevel,
     allowLocalInfile: args.allowLocalInfile,
+    dualWrite: args.policy === undefined ? undefined : { policy: args.policy },
   };
   for (const [key, value] of Object.entries(given)) {
     if (value !== undefined) flags[key] = value;
@@ -172,6 +174,29 @@ async function runStart(args: StartArgs): Promise<void> {
   });
 }
 
+async function runJournalReplay(args: StartArgs): Promise<void> {
+  const config = loadStartConfig(args);
+  if (config.target === undefined)
+    usageError('journal replay needs a target server: give --target mysql://...');
+  const logger = createLogger(config.logLevel);
+  const { replayJournal } = await import('./dualwrite/journal-replay.js');
+  const result = await replayJournal({
+    source: config.source!,
+    target: config.target,
+    stateDir: config.stateDir,
+    logger,
+  });
+  for (const t of result.tables) {
+    process.stdout.write(
+      `${t.table}: ${t.examined} rows examined, ${t.replaced} replaced, ${t.deleted} deleted\n`,
+    );
+  }
+  process.stdout.write(
+    `journal: ${result.entries} entries, ${result.fixed} fixed, ${result.remaining} remaining\n`,
+  );
+  process.exit(result.remaining === 0 ? 0 : EXIT_RUNTIME);
+}
+
 async function runSandboxCommand(args: SandboxArgs): Promise<void> {
   // Same address checks as `start`, so a typo is reported with the flag's name.
   try {
@@ -208,6 +233,11 @@ function startOptions(y: Argv) {
     .option('state-dir', { type: 'string', describe: 'Directory for mode, checkpoints and repair journal' })
     .option('config', { type: 'string', describe: 'YAML config file (default config/default.yaml)' })
     .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'Log level (default info)' })
+    .option('policy', {
+      type: 'string',
+      choices: ['lenient', 'strict'],
+      describe: 'When the secondary fails: journal it (lenient, default) or fail the write (strict)',
+    })
     .option('allow-local-infile', { type: 'boolean', describe: 'Relay LOAD DATA LOCAL INFILE' })
     .option('tls-cert', { type: 'string', describe: 'PEM certificate for client TLS (with --tls-key)' })
     .option('tls-key', { type: 'string', describe: 'PEM private key for client TLS (with --tls-cert)' })
@@ -226,7 +256,25 @@ function sandboxOptions(y: Argv) {
     .option('log-level', { type: 'string', choices: LOG_LEVELS, default: 'info', describe: 'Log level' });
 }
 
-const COMMANDS = ['start', 'sandbox'];
+function journalOptions(y: Argv) {
+  return y
+    .usage('$0 journal replay --source URL --target URL --state-dir DIR')
+    .command(
+      'replay',
+      'Repair every table the repair journal names from the primary, and empty what was fixed',
+      (r: Argv) =>
+        r
+          .option('source', { type: 'string', describe: 'Source server URL (env TANDEM_SOURCE)' })
+          .option('target', { type: 'string', describe: 'Target server URL (env TANDEM_TARGET)' })
+          .option('state-dir', { type: 'string', describe: 'Directory holding repair-journal.jsonl' })
+          .option('config', { type: 'string', describe: 'YAML config file' })
+          .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'Log level (default info)' }),
+      (args) => runJournalReplay(args as StartArgs),
+    )
+    .demandCommand(1, 'give a journal command: replay');
+}
+
+const COMMANDS = ['start', 'sandbox', 'journal'];
 
 export async function main(argv: string[]): Promise<void> {
   const helpHint = COMMANDS.includes(argv[0] ?? '') ? `tandem ${argv[0]} --help` : 'tandem --help';
@@ -237,6 +285,7 @@ export async function main(argv: string[]): Promise<void> {
     .command('sandbox', 'Run a local source, target and proxy to try tandem', sandboxOptions, (args) =>
       runSandboxCommand(args),
     )
+    .command('journal', 'Work with the repair journal of missed secondary writes', journalOptions)
     .demandCommand(1, `give a command: ${COMMANDS.join(' or ')}`)
     .strictCommands()
     .strict()

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { type FileHandle, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -25,7 +25,6 @@ export interface JournalEntry {
  */
 export class RepairJournal {
   readonly file: string;
-  private handle: Promise<FileHandle> | undefined;
   private batch: { lines: string[]; done: Promise<void> } | undefined;
   private tail: Promise<void> = Promise.resolve();
   private entries = 0;
@@ -33,7 +32,7 @@ export class RepairJournal {
 
   constructor(stateDir: string) {
     mkdirSync(stateDir, { recursive: true });
-    this.file = join(stateDir, 'repair-journal.jsonl');
+    this.file = journalPath(stateDir);
   }
 
   get depth(): number {
@@ -44,7 +43,7 @@ export class RepairJournal {
     return this.bytes;
   }
 
-  /** Counts the entries already on disk (after a restart). */
+  /** Counts the entries on disk (after a restart, or after a replay by another process). */
   async load(): Promise<JournalEntry[]> {
     const all = await readJournal(this.file);
     this.entries = all.length;
@@ -63,35 +62,28 @@ export class RepairJournal {
     const lines = [line];
     const done = this.tail.then(async () => {
       this.batch = undefined;
-      this.handle ??= open(this.file, 'a');
-      const fh = await this.handle;
-      await fh.write(lines.join(''));
-      await fh.datasync();
+      // Opened per batch: `tandem journal replay` may replace the file between batches.
+      const fh = await open(this.file, 'a');
+      try {
+        await fh.write(lines.join(''));
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
     });
     this.batch = { lines, done };
     this.tail = done.catch(() => {});
     return done;
   }
 
-  /** Keeps only the entries for which `keep` is true (after a replay fixed the rest). */
-  async rewrite(keep: readonly JournalEntry[]): Promise<void> {
-    await this.tail;
-    const tmp = `${this.file}.tmp`;
-    await writeFile(tmp, keep.map((e) => `${JSON.stringify(e)}\n`).join(''), { flush: true });
-    await rename(tmp, this.file);
-    const old = this.handle;
-    this.handle = undefined;
-    if (old) await (await old).close();
-    this.entries = keep.length;
-    this.bytes = keep.reduce((n, e) => n + JSON.stringify(e).length + 1, 0);
-  }
-
+  /** Waits for appends under way. */
   async close(): Promise<void> {
     await this.tail;
-    const h = this.handle;
-    this.handle = undefined;
-    if (h) await (await h).close();
   }
+}
+
+export function journalPath(stateDir: string): string {
+  return join(stateDir, 'repair-journal.jsonl');
 }
 
 export async function readJournal(file: string): Promise<JournalEntry[]> {

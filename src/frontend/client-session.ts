@@ -284,6 +284,7 @@ export class ClientSession {
 
   private upgradeToTls(): void {
     const raw = this.client;
+    console.log('DEBUG buffered after SSLRequest', this.framer.buffered);
     raw.removeAllListeners('data');
     raw.removeAllListeners('close');
     raw.removeAllListeners('drain');

@@ -1,0 +1,29 @@
+/**
+ * Words reserved by both MySQL 8 and MariaDB 10/11: they can never be an unquoted name, so
+ * their case carries no meaning. Words reserved by only one of them are left out, since the
+ * other accepts them as names. The fingerprint folds the case of these words only and keeps
+ * every other word as written, because table names are case-sensitive on most servers.
+ * https://dev.mysql.com/doc/refman/8.0/en/keywords.html
+ * https://mariadb.com/kb/en/reserved-words/
+ */
+export const RESERVED_WORDS: ReadonlySet<string> = new Set(
+  `accessible add all alter analyze and as asc asensitive before between bigint binary blob both by
+  call cascade case change char character check collate column condition constraint continue
+  convert create cross current_date current_time current_timestamp current_user cursor database
+  databases day_hour day_microsecond day_minute day_second dec decimal declare default delayed
+  delete desc describe deterministic distinct distinctrow div double drop dual each else elseif
+  enclosed escaped exists exit explain false fetch float float4 float8 for force foreign from
+  fulltext grant group having high_priority hour_microsecond hour_minute hour_second if ignore in
+  index infile inner inout insensitive insert int int1 int2 int3 int4 int8 integer interval into is
+  iterate join key keys kill leading leave left like limit linear lines load localtime
+  localtimestamp lock long longblob longtext loop low_priority match maxvalue mediumblob mediumint
+  mediumtext middleint minute_microsecond minute_second mod modifies natural not no_write_to_binlog
+  null numeric on optimize option optionally or order out outer outfile partition precision primary
+  procedure purge range read reads read_write real references regexp release rename repeat replace
+  require resignal restrict return revoke right rlike rows schema schemas second_microsecond select
+  sensitive separator set show signal smallint spatial specific sql sql_big_result
+  sql_calc_found_rows sql_small_result sqlexception sqlstate sqlwarning ssl starting straight_join
+  table terminated then tinyblob tinyint tinytext to trailing trigger true undo union unique unlock
+  unsigned update usage use using utc_date utc_time utc_timestamp values varbinary varchar
+  varcharacter varying when where while with write xor year_month zerofill`.split(/\s+/),
+);

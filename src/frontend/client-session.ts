@@ -284,10 +284,17 @@ export class ClientSession {
 
   private upgradeToTls(): void {
     const raw = this.client;
-    console.log('DEBUG buffered after SSLRequest', this.framer.buffered);
     raw.removeAllListeners('data');
     raw.removeAllListeners('close');
     raw.removeAllListeners('drain');
+    // A client may send its ClientHello right behind the SSLRequest (mysql2 does), so both can
+    // arrive in one chunk: the framer then holds the start of the TLS handshake. It never takes it
+    // for a whole packet (a record header 16 03 01..03 read as int<3> promises 0x010316 bytes or
+    // more, longer than a TLS record), so it is all in the remainder. Put it back into the paused
+    // socket: TLSSocket reads a wrapped socket's buffered bytes before its own.
+    const early = this.framer.takeRemainder();
+    raw.pause();
+    if (early.length > 0) raw.unshift(early);
     const secure = new TLSSocket(raw, { isServer: true, secureContext: this.ctx.secureContext! });
     this.client = secure;
     this.tls = true;

@@ -15,11 +15,16 @@ export interface WriteRequest {
   /** Autocommit: wrap the statement in a transaction on the primary so its locks outlive the secondary's run. */
   readonly wrap: boolean;
   readonly usesRand: boolean;
-  /** Insert ids cannot be pinned (several inserting statements in one packet): the tables are journaled. */
-  readonly unpinnable: string | undefined;
+  /** Why the secondary must not run this write (journaled under lenient, refused under strict). */
+  readonly skipSecondary: string | undefined;
   readonly schema: string | undefined;
   readonly tables: readonly string[];
   readonly fingerprint: string;
+}
+
+interface SecondaryFailure {
+  readonly reason: string;
+  readonly txLost: boolean;
 }
 
 export interface WriteOutcome {
@@ -29,7 +34,12 @@ export interface WriteOutcome {
   readonly status: number;
   /** The secondary did not apply the write (journaled, or rolled back under strict). */
   readonly secondaryFailed: boolean;
+  /** The secondary's transaction is gone (deadlock, lost connection): later statements of it must not run there. */
+  readonly secondaryTxLost: boolean;
 }
+
+/** Secondary errors after which the server has rolled back the whole transaction. */
+const TRANSACTION_ENDING_ERRORS = new Set([1213 /* ER_LOCK_DEADLOCK */, 1180 /* ER_ERROR_DURING_COMMIT */]);
 
 const BEGIN = queryPayload('BEGIN');
 const COMMIT = queryPayload('COMMIT');
@@ -45,7 +55,7 @@ const UNPIN = queryPayload(UNPIN_SQL);
 export class DualWriter {
   constructor(
     private readonly journal: RepairJournal,
-    private readonly policy: FailurePolicy,
+    readonly policy: FailurePolicy,
     private readonly secondaryTimeoutMs: number,
     private readonly log: Logger,
   ) {}
@@ -67,34 +77,33 @@ export class DualWriter {
     const result = await statement;
     if (result.tracker.error) {
       if (req.wrap) await primary.send(ROLLBACK);
-      return { bytes: result.bytes!, status: result.tracker.status, secondaryFailed: false };
+      return outcome(result.bytes!, result.tracker.status, undefined);
     }
 
-    let failure = req.unpinnable;
-    if (!secondary || secondary.isBroken) failure ??= `${secondaryName} server unavailable`;
-    else if (!failure)
-      failure = await this.withinTimeout(
-        secondary,
-        this.runOnSecondary(secondary, req, result, timestamp, randSeeds),
-      );
+    let failure: SecondaryFailure | undefined = req.skipSecondary
+      ? { reason: req.skipSecondary, txLost: false }
+      : undefined;
+    if (!failure && (!secondary || secondary.isBroken)) {
+      failure = { reason: `${secondaryName} server unavailable`, txLost: true };
+    } else if (!failure && secondary) {
+      const run = this.runOnSecondary(secondary, req, result, timestamp, randSeeds);
+      failure = await this.withinTimeout(secondary, run);
+    }
 
     if (failure) {
-      if (this.policy === 'strict') return this.undo(primary, secondary, req, secondaryName, failure);
-      await this.record(secondaryName, req, failure);
+      if (this.policy === 'strict') return this.undo(primary, secondary, req, secondaryName, failure.reason);
+      await this.record(secondaryName, req.schema, req.tables, req.fingerprint, failure.reason);
     }
-    if (!req.wrap) return { bytes: result.bytes!, status: result.tracker.status, secondaryFailed: !!failure };
+    if (!req.wrap) return outcome(result.bytes!, result.tracker.status, failure);
     const committed = await primary.send(COMMIT);
     if (committed.tracker.error) {
       // The secondary has the row and the primary does not: the journal must say so.
-      await this.record(
-        secondaryName,
-        req,
-        `primary COMMIT failed: ${decodeErr(committed.tracker.error).message}`,
-      );
-      return { bytes: committed.bytes!, status: committed.tracker.status, secondaryFailed: true };
+      const why = `primary COMMIT failed: ${decodeErr(committed.tracker.error).message}`;
+      await this.record(secondaryName, req.schema, req.tables, req.fingerprint, why);
+      return outcome(committed.bytes!, committed.tracker.status, { reason: why, txLost: false });
     }
     const status = committed.tracker.status;
-    return { bytes: withFinalStatus(result.bytes!, status), status, secondaryFailed: !!failure };
+    return outcome(withFinalStatus(result.bytes!, status), status, failure && { ...failure, txLost: false });
   }
 
   /** Returns why the secondary failed, or undefined when it applied the write the same way. */
@@ -104,7 +113,7 @@ export class DualWriter {
     primaryResult: LinkResponse,
     timestamp: string,
     randSeeds: [number, number] | undefined,
-  ): Promise<string | undefined> {
+  ): Promise<SecondaryFailure | undefined> {
     const ok = primaryResult.tracker.lastOk ? decodeOk(primaryResult.tracker.lastOk) : undefined;
     try {
       const pinned = secondary.send(
@@ -116,15 +125,21 @@ export class DualWriter {
       const r = await statement;
       if (r.tracker.error) {
         const e = decodeErr(r.tracker.error);
-        return `${secondary.label} error ${e.errno} (${e.sqlState}): ${e.message}`;
+        return {
+          reason: `${secondary.label} error ${e.errno} (${e.sqlState}): ${e.message}`,
+          txLost: TRANSACTION_ENDING_ERRORS.has(e.errno),
+        };
       }
       const sok = r.tracker.lastOk ? decodeOk(r.tracker.lastOk) : undefined;
       if (ok && sok && BigInt(ok.affectedRows) !== BigInt(sok.affectedRows)) {
-        return `affected rows differ: ${ok.affectedRows} on the primary, ${sok.affectedRows} on the ${secondary.label}`;
+        return {
+          reason: `affected rows differ: ${ok.affectedRows} on the primary, ${sok.affectedRows} on the ${secondary.label}`,
+          txLost: false,
+        };
       }
       return undefined;
     } catch (err) {
-      if (err instanceof LinkLostError) return err.message;
+      if (err instanceof LinkLostError) return { reason: err.message, txLost: true };
       throw err;
     }
   }
@@ -132,13 +147,14 @@ export class DualWriter {
   /** A secondary that does not answer in time is dropped (it reconnects later), never waited for. */
   private async withinTimeout(
     secondary: BackendLink,
-    run: Promise<string | undefined>,
-  ): Promise<string | undefined> {
+    run: Promise<SecondaryFailure | undefined>,
+  ): Promise<SecondaryFailure | undefined> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<string>((resolve) => {
+    const timeout = new Promise<SecondaryFailure>((resolve) => {
       timer = setTimeout(() => {
         secondary.close(true);
-        resolve(`${secondary.label} did not answer within ${this.secondaryTimeoutMs} ms`);
+        const reason = `${secondary.label} did not answer within ${this.secondaryTimeoutMs} ms`;
+        resolve({ reason, txLost: true });
       }, this.secondaryTimeoutMs);
     });
     try {
@@ -166,21 +182,26 @@ export class DualWriter {
       bytes: encodeErr(err, 1),
       status: rolledBack.tracker.status & ~SERVER_STATUS.IN_TRANS,
       secondaryFailed: true,
+      secondaryTxLost: true,
     };
   }
 
-  private async record(server: 'source' | 'target', req: WriteRequest, reason: string): Promise<void> {
-    const entry: JournalEntry = {
-      at: new Date().toISOString(),
-      server,
-      schema: req.schema,
-      tables: req.tables,
-      reason,
-      statement: req.fingerprint,
-    };
+  /** Journals what the secondary missed; resolves once it is on disk. */
+  async record(
+    server: 'source' | 'target',
+    schema: string | undefined,
+    tables: readonly string[],
+    statement: string,
+    reason: string,
+  ): Promise<void> {
+    const entry: JournalEntry = { at: new Date().toISOString(), server, schema, tables, reason, statement };
     await this.journal.append(entry);
-    this.log.warn({ server, tables: req.tables, reason }, 'secondary missed a write; journaled');
+    this.log.warn({ server, tables, reason }, 'secondary missed a write; journaled');
   }
+}
+
+function outcome(bytes: Buffer, status: number, failure: SecondaryFailure | undefined): WriteOutcome {
+  return { bytes, status, secondaryFailed: failure !== undefined, secondaryTxLost: failure?.txLost ?? false };
 }
 
 /**

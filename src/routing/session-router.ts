@@ -53,6 +53,9 @@ export class SessionRouter {
   private nextStatementId = 1;
   private readonly replay: Buffer[] = [];
   private database: string | undefined;
+  /** Tables written in the current transaction, journaled if the secondary loses it. */
+  private readonly txTables = new Set<string>();
+  private secondaryTxLost = false;
 
   constructor(
     private readonly source: BackendLink,
@@ -173,7 +176,7 @@ export class SessionRouter {
         return this.track(await primary.send(payload, sink));
       case 'transaction':
       case 'session':
-        return this.onBoth(payload, sink, primary, secondary);
+        return this.onBoth(payload, sink, primary, secondary, info.kind, info.fingerprint);
       default:
         return this.write(payload, payload, info, sink, mode, primary, secondary);
     }
@@ -200,41 +203,89 @@ export class SessionRouter {
       );
       return;
     }
-    const outcome = await this.ctx.writer.run(primary, secondary, secondaryOf(mode)!, {
+    const writer = this.ctx.writer;
+    const secondaryName = secondaryOf(mode)!;
+    const unpinnable =
+      info.unpinnable.length > 0
+        ? `${info.unpinnable.join(', ')} cannot be pinned on the secondary`
+        : undefined;
+    if (unpinnable && writer.policy === 'strict') {
+      // Refused before anything runs: a DDL or non-transactional write could not be undone.
+      sink.write(encodeErr(new MysqlError('ER_UNKNOWN_ERROR', `tandem: ${unpinnable} (policy strict)`), 1));
+      return;
+    }
+    if (this.inTransaction) for (const t of info.tables) this.txTables.add(t);
+    const outcome = await writer.run(primary, secondary, secondaryName, {
       primaryPayload,
       secondaryPayload,
       wrap: info.kind === 'write' && !this.inTransaction && (this.status & SERVER_STATUS.AUTOCOMMIT) !== 0,
       usesRand: info.usesRand,
-      unpinnable:
-        info.unpinnable.length > 0 ? `cannot pin ${info.unpinnable.join(', ')} on the secondary` : undefined,
+      skipSecondary: this.secondaryTxLost ? `the ${secondaryName} lost this transaction earlier` : unpinnable,
       schema: this.database,
       tables: info.tables,
       fingerprint: info.fingerprint,
     });
     this.status = outcome.status;
+    if (outcome.secondaryTxLost && this.inTransaction && !this.secondaryTxLost) {
+      // What the secondary had applied of this transaction is gone with it.
+      this.secondaryTxLost = true;
+      await writer.record(
+        secondaryName,
+        this.database,
+        [...this.txTables],
+        info.fingerprint,
+        'secondary transaction lost',
+      );
+    }
+    this.endOfStatement();
     sink.write(outcome.bytes);
+  }
+
+  /** Between transactions the per-transaction state starts afresh. */
+  private endOfStatement(): void {
+    if (this.inTransaction) return;
+    this.txTables.clear();
+    this.secondaryTxLost = false;
   }
 
   /**
    * Transaction control and session state: primary first, then the secondary; the client gets the
-   * primary's answer. A COMMIT that fails on the primary rolls the secondary back.
+   * primary's answer. Transaction control that fails on the primary (or that ends a transaction
+   * the secondary already lost) rolls the secondary back; a COMMIT the secondary refuses is journaled.
    */
   private async onBoth(
     payload: Buffer,
     sink: ResponseSink,
     primary: BackendLink,
     secondary: BackendLink | undefined,
+    kind: StatementInfo['kind'] = 'session',
+    fingerprint = '',
   ): Promise<void> {
     const r = await primary.send(payload);
     this.track(r);
-    if (secondary && !secondary.isBroken) {
-      const second = r.tracker.error ? queryPayload('ROLLBACK') : payload;
-      const s = await secondary.send(second).catch(() => undefined);
-      if (s?.tracker.error && !r.tracker.error) {
+    const control = kind === 'transaction';
+    if (secondary && !secondary.isBroken && (control || !r.tracker.error)) {
+      const rollback = control && (r.tracker.error !== undefined || this.secondaryTxLost);
+      const s = await secondary.send(rollback ? queryPayload('ROLLBACK') : payload).catch(() => undefined);
+      if (s?.tracker.error && !rollback) {
         const e = decodeErr(s.tracker.error);
-        this.ctx.logger.warn({ errno: e.errno, err: e.message }, 'secondary refused a session statement');
+        this.ctx.logger.warn(
+          { errno: e.errno, err: e.message },
+          'secondary refused a statement the primary ran',
+        );
+        if (control && this.txTables.size > 0 && !this.secondaryTxLost) {
+          const mode = this.txMode;
+          await this.ctx.writer.record(
+            secondaryOf(mode)!,
+            this.database,
+            [...this.txTables],
+            fingerprint,
+            e.message,
+          );
+        }
       }
     }
+    this.endOfStatement();
     sink.write(r.bytes!);
   }
 

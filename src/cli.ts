@@ -43,6 +43,7 @@ interface StartArgs {
 }
 
 interface SandboxArgs {
+  readonly mode: string;
   readonly dir: string;
   readonly listen: string;
   readonly admin: string;
@@ -209,7 +210,13 @@ async function runSandboxCommand(args: SandboxArgs): Promise<void> {
   try {
     // Loaded only here: `start` never needs the sandbox's code.
     const { runSandbox } = await import('./sandbox/run-sandbox.js');
-    await runSandbox({ dir: args.dir, listen: args.listen, admin: args.admin, logger });
+    await runSandbox({
+      dir: args.dir,
+      listen: args.listen,
+      admin: args.admin,
+      logger,
+      mode: args.mode as Mode,
+    });
   } catch (err) {
     logger.fatal({ err }, 'sandbox failed');
     process.exit(EXIT_RUNTIME);
@@ -253,7 +260,13 @@ function sandboxOptions(y: Argv) {
     .option('dir', { type: 'string', default: '.tandem/sandbox', describe: 'Directory for the servers data' })
     .option('listen', { type: 'string', default: '127.0.0.1:6033', describe: 'MySQL listener HOST:PORT' })
     .option('admin', { type: 'string', default: '127.0.0.1:6034', describe: 'Admin HTTP HOST:PORT' })
-    .option('log-level', { type: 'string', choices: LOG_LEVELS, default: 'info', describe: 'Log level' });
+    .option('log-level', { type: 'string', choices: LOG_LEVELS, default: 'info', describe: 'Log level' })
+    .option('mode', {
+      type: 'string',
+      choices: MODES,
+      default: 'source',
+      describe: 'Mode the proxy starts in',
+    });
 }
 
 function journalOptions(y: Argv) {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { mergeConfig, parseHostPort, validateConfig } from '../config.js';
+import { type Mode, mergeConfig, validateConfig } from '../config.js';
 import { type RunningProxy, startProxy } from '../index.js';
 import type { Logger } from '../log.js';
 import { createInstance, freePort, isPortFree, type MariaDbInstance } from './mariadb-instance.js';
@@ -21,6 +21,8 @@ export interface SandboxOptions {
   /** Admin HTTP HOST:PORT, default 127.0.0.1:6034. */
   readonly admin?: string | undefined;
   readonly logger: Logger;
+  /** Mode the proxy starts in (default source). */
+  readonly mode?: Mode | undefined;
   /** Stop everything and exit 0 on SIGINT/SIGTERM (default true; tests call close() instead). */
   readonly handleSignals?: boolean;
   /** Where the connection instructions go (default stdout). */
@@ -61,7 +63,12 @@ export async function runSandbox(options: SandboxOptions): Promise<RunningSandbo
 
     const config = validateConfig(
       mergeConfig(
-        { source: source.url, target: target.url, mode: 'source', stateDir: join(dir, 'state') },
+        {
+          source: source.url,
+          target: target.url,
+          mode: options.mode ?? 'source',
+          stateDir: join(dir, 'state'),
+        },
         { listen: options.listen, admin: options.admin },
       ),
     );
@@ -145,16 +152,13 @@ function instructions(
   source: MariaDbInstance,
   target: MariaDbInstance,
 ): string {
-  const { host: adminHost, port: adminPort } = parseHostPort(admin);
   return [
     '',
-    'tandem sandbox is running (mode: source).',
+    `tandem sandbox is running (mode: ${proxy.modes.mode}).`,
     '',
     `  through the proxy:  mariadb -h ${proxy.host} -P ${proxy.port} -u root ${SAMPLE_DATABASE}`,
     `  source directly:    mariadb -h ${source.host} -P ${source.port} -u root ${SAMPLE_DATABASE}`,
     `  target directly:    mariadb -h ${target.host} -P ${target.port} -u root ${SAMPLE_DATABASE}`,
-    `  status:             curl http://${adminHost}:${adminPort}/status`,
-    `  change mode:        curl -X PUT -d '{"mode":"dual-source"}' http://${adminHost}:${adminPort}/mode`,
     '',
     `Data is kept in ${resolve(source.dir, '..')}. Press Ctrl-C to stop.`,
     '',

@@ -137,8 +137,8 @@ export function fingerprint(sql: string, options?: LexOptions): string {
       commaAt = out.length;
     }
 
-    out += spaced(out, prev, semicolon, isOperator && isTight(first, oneChar)) + piece;
-    if (next === Prev.Name && piece.charCodeAt(0) !== 0x40 && peekOpen(lexer)) next = Prev.Call;
+    const tight = oneChar && (isTight(first) || (first === 0x28 && prev === Prev.Name));
+    out += spaced(out, prev, semicolon, tight) + piece;
     semicolon = false;
     prev = next;
     prevLower = lower;
@@ -149,7 +149,7 @@ export function fingerprint(sql: string, options?: LexOptions): string {
         inStart = -1;
       }
       if (depth === valuesDepth && rowStart >= 0) {
-        const row = out.slice(rowStart);
+        const row = out.slice(rowStart).trimStart();
         if (row === lastRow && commaAt >= 0) out = out.slice(0, commaAt);
         else lastRow = row;
         rowStart = -1;
@@ -178,8 +178,6 @@ enum Prev {
   Dot,
   /** An unreserved word, quoted name or variable. */
   Name,
-  /** A name directly followed by `(`: a function or `t(cols)`. */
-  Call,
   /** A literal or `)`. */
   Value,
   /** A reserved word or an operator. */
@@ -187,27 +185,14 @@ enum Prev {
 }
 
 /** `,`, `)` and `.` follow the previous token without a space. */
-function isTight(first: number, oneChar: boolean): boolean {
-  return oneChar && (first === 0x2c || first === 0x29 || first === 0x2e);
+function isTight(first: number): boolean {
+  return first === 0x2c || first === 0x29 || first === 0x2e;
 }
 
 function spaced(out: string, prev: Prev, semicolon: boolean, tight: boolean): string {
   if (semicolon) return '; ';
-  if (out === '' || tight || prev === Prev.Open || prev === Prev.Dot || prev === Prev.Call) return '';
+  if (out === '' || tight || prev === Prev.Open || prev === Prev.Dot) return '';
   return ' ';
-}
-
-/** Whether the next character that is not a space opens a parenthesis (`count(` or `count (`). */
-function peekOpen(lexer: Lexer): boolean {
-  const sql = lexer.sql;
-  let p = lexer.end;
-  while (p < sql.length) {
-    const c = sql.charCodeAt(p);
-    if (c === 0x28) return true;
-    if (c !== 0x20 && c !== 0x0a && c !== 0x09 && c !== 0x0d) return false;
-    p++;
-  }
-  return false;
 }
 
 /** `"a""b"` under ANSI_QUOTES names what `` `a"b` `` names. */

@@ -73,7 +73,7 @@ export async function runSandbox(options: SandboxOptions): Promise<RunningSandbo
       ),
     );
     proxy = await startProxy(config, logger);
-    print(instructions(proxy, config.admin, source, target));
+    print(instructions(proxy, source, target));
   } catch (err) {
     await Promise.allSettled(servers.map((s) => s.stop()));
     throw err;
@@ -148,7 +148,6 @@ async function loadSampleOnce(
 
 function instructions(
   proxy: RunningProxy,
-  admin: string,
   source: MariaDbInstance,
   target: MariaDbInstance,
 ): string {

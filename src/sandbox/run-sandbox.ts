@@ -146,11 +146,7 @@ async function loadSampleOnce(
   );
 }
 
-function instructions(
-  proxy: RunningProxy,
-  source: MariaDbInstance,
-  target: MariaDbInstance,
-): string {
+function instructions(proxy: RunningProxy, source: MariaDbInstance, target: MariaDbInstance): string {
   return [
     '',
     `tandem sandbox is running (mode: ${proxy.modes.mode}).`,

@@ -29,12 +29,6 @@ export const configSchema = z
     listen: hostPort.default('127.0.0.1:6033'),
     admin: hostPort.default('127.0.0.1:6034'),
     stateDir: z.string().min(1).default('.tandem/state'),
-    /**
-     * relay: the source checks each app's user and password (the proxy relays the exchange).
-     * users: the proxy checks them against `users` and connects with the source URL's account.
-     */
-    auth: z.enum(['relay', 'users']).default('relay'),
-    users: z.array(z.object({ user: z.string().min(1), password: z.string() }).strict()).default([]),
     tls: z
       .object({ cert: z.string().min(1), key: z.string().min(1), ca: z.string().optional() })
       .strict()

@@ -44,8 +44,6 @@ describe('defaults', () => {
       listen: '127.0.0.1:6033',
       admin: '127.0.0.1:6034',
       stateDir: '.tandem/state',
-      auth: 'relay',
-      users: [],
       allowLocalInfile: false,
       maxPacketSize: 64 * 1024 * 1024,
       timeouts: {
@@ -55,6 +53,7 @@ describe('defaults', () => {
         serverMs: 15 * 60 * 1000,
         shutdownMs: 30_000,
       },
+      dualWrite: { policy: 'lenient', secondaryTimeoutMs: 5000 },
       logLevel: 'info',
     });
     expect(config.source).toBeUndefined();
@@ -138,9 +137,9 @@ describe('environment variables', () => {
     expect(config.maxPacketSize).toBe(1048576);
   });
 
-  it('parses JSON for lists', () => {
-    const config = load({ env: { TANDEM_USERS: '[{"user":"app","password":"s3cret"}]' } });
-    expect(config.users).toEqual([{ user: 'app', password: 's3cret' }]);
+  it('parses JSON for objects', () => {
+    const config = load({ env: { TANDEM_DUAL_WRITE: '{"policy":"strict"}' } });
+    expect(config.dualWrite.policy).toBe('strict');
   });
 
   it('ignores variables that are not TANDEM_*, and TANDEM_ADMIN_TOKEN', () => {

@@ -20,6 +20,12 @@ export interface WriteRequest {
   readonly schema: string | undefined;
   readonly tables: readonly string[];
   readonly fingerprint: string;
+  /**
+   * A bulk insert (INSERT ... SELECT) on a primary whose innodb_autoinc_lock_mode is 2: the ids
+   * it generates need not be consecutive, so SET insert_id cannot give the secondary the same
+   * ones. If it generated more than one, it is undone and refused.
+   */
+  readonly bulkIdsUnsafe: boolean;
 }
 
 interface SecondaryFailure {
@@ -45,6 +51,14 @@ const BEGIN = queryPayload('BEGIN');
 const COMMIT = queryPayload('COMMIT');
 const ROLLBACK = queryPayload('ROLLBACK');
 const UNPIN = queryPayload(UNPIN_SQL);
+const SAVEPOINT = queryPayload('SAVEPOINT tandem_bulk_insert');
+const ROLLBACK_TO_SAVEPOINT = queryPayload('ROLLBACK TO SAVEPOINT tandem_bulk_insert');
+
+function generatedSeveralIds(r: LinkResponse): boolean {
+  if (!r.tracker.lastOk) return false;
+  const ok = decodeOk(r.tracker.lastOk);
+  return BigInt(ok.lastInsertId) > 0n && BigInt(ok.affectedRows) > 1n;
+}
 
 /**
  * Runs one write on the primary, then on the secondary while the primary still holds the
@@ -71,13 +85,24 @@ export class DualWriter {
     // Pipelined: one round trip for pin, BEGIN, the statement and unpin.
     const pinned = primary.send(queryPayload(pinSql({ timestamp, randSeeds })));
     const begun = req.wrap ? primary.send(BEGIN) : undefined;
+    const saved = req.bulkIdsUnsafe && !req.wrap ? primary.send(SAVEPOINT) : undefined;
     const statement = primary.send(req.primaryPayload);
     const unpinned = primary.send(UNPIN);
-    await Promise.all([pinned, begun, unpinned]);
+    await Promise.all([pinned, begun, saved, unpinned]);
     const result = await statement;
     if (result.tracker.error) {
       if (req.wrap) await primary.send(ROLLBACK);
       return outcome(result.bytes!, result.tracker.status, undefined);
+    }
+    if (req.bulkIdsUnsafe && generatedSeveralIds(result)) {
+      const undone = await primary.send(req.wrap ? ROLLBACK : ROLLBACK_TO_SAVEPOINT);
+      const err = new MysqlError(
+        'ER_UNKNOWN_ERROR',
+        'tandem: this INSERT ... SELECT generated auto-increment ids under innodb_autoinc_lock_mode = 2, ' +
+          'which does not make them consecutive, so the secondary cannot be given the same ids; ' +
+          'it was rolled back. Insert the ids explicitly, or run the primary with innodb_autoinc_lock_mode = 1.',
+      );
+      return outcome(encodeErr(err, 1), undone.tracker.status, undefined);
     }
 
     let failure: SecondaryFailure | undefined = req.skipSecondary

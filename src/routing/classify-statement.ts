@@ -19,6 +19,7 @@ export function classifyStatement(sql: string): StatementInfo {
     usesRand: upper.includes('RAND('),
     unpinnable: kind === 'read' ? [] : unpinnable.map((f) => `${f})`),
     intoVariable: kind === 'read' && /\bINTO\s+@/i.test(text),
+    bulkInsert: /^(INSERT|REPLACE)\b[\s\S]*\bSELECT\b/i.test(text),
     localInfile: /^LOAD\s+DATA\s+(\w+\s+)*?LOCAL\b/i.test(text),
     database: word === 'USE' ? text.slice(3).trim().replace(/[`;]/g, '') : undefined,
   };

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import { COM, CURSOR_TYPE, SERVER_STATUS } from '../protocol/constants.js';
 import { MysqlError } from '../protocol/errors.js';
 import { decodeErr, encodeErr } from '../protocol/packets/err.js';
+import { decodeTextRows } from '../protocol/text-result.js';
 import { isDual, type Mode, type ModeController, primaryOf, secondaryOf } from './modes.js';
 import {
   executeFor,
@@ -56,6 +57,7 @@ export class SessionRouter {
   /** Tables written in the current transaction, journaled if the secondary loses it. */
   private readonly txTables = new Set<string>();
   private secondaryTxLost = false;
+  private readonly lockModes = new WeakMap<BackendLink, number>();
 
   constructor(
     private readonly source: BackendLink,
@@ -224,6 +226,7 @@ export class SessionRouter {
       schema: this.database,
       tables: info.tables,
       fingerprint: info.fingerprint,
+      bulkIdsUnsafe: info.bulkInsert && (await this.autoincLockMode(primary)) === 2,
     });
     this.status = outcome.status;
     if (outcome.secondaryTxLost && this.inTransaction && !this.secondaryTxLost) {
@@ -239,6 +242,16 @@ export class SessionRouter {
     }
     this.endOfStatement();
     sink.write(outcome.bytes);
+  }
+
+  /** The primary's innodb_autoinc_lock_mode, read once per server and session (only for bulk inserts). */
+  private async autoincLockMode(link: BackendLink): Promise<number> {
+    const known = this.lockModes.get(link);
+    if (known !== undefined) return known;
+    const r = await link.send(queryPayload('SELECT @@GLOBAL.innodb_autoinc_lock_mode'));
+    const mode = Number(decodeTextRows(r.bytes!, link.capabilities)[0]?.[0] ?? 1);
+    this.lockModes.set(link, mode);
+    return mode;
   }
 
   /** Between transactions the per-transaction state starts afresh. */

@@ -14,6 +14,8 @@ export interface StatementInfo {
   /** SELECT ... INTO @var: the variable must exist on both servers. */
   readonly intoVariable: boolean;
   readonly localInfile: boolean;
+  /** INSERT/REPLACE ... SELECT: InnoDB hands out its ids as a bulk insert. */
+  readonly bulkInsert: boolean;
   /** `USE db`: the schema the session moves to. */
   readonly database: string | undefined;
 }

@@ -4,6 +4,7 @@ import { SERVER_STATUS } from '../protocol/constants.js';
 import { MysqlError } from '../protocol/errors.js';
 import { decodeErr, encodeErr } from '../protocol/packets/err.js';
 import { decodeOk } from '../protocol/packets/ok.js';
+import { decodeTextRows } from '../protocol/text-result.js';
 import { pinSql, queryPayload, randomSeeds, timestampNow, UNPIN_SQL } from './pinning.js';
 import type { JournalEntry, RepairJournal } from './repair-journal.js';
 
@@ -52,6 +53,7 @@ const COMMIT = queryPayload('COMMIT');
 const ROLLBACK = queryPayload('ROLLBACK');
 const UNPIN = queryPayload(UNPIN_SQL);
 const SAVEPOINT = queryPayload('SAVEPOINT tandem_bulk_insert');
+const LAST_ID = queryPayload('SELECT LAST_INSERT_ID()');
 const ROLLBACK_TO_SAVEPOINT = queryPayload('ROLLBACK TO SAVEPOINT tandem_bulk_insert');
 
 function generatedSeveralIds(r: LinkResponse): boolean {
@@ -86,7 +88,11 @@ export class DualWriter {
     const pinned = primary.send(queryPayload(pinSql({ timestamp, randSeeds })));
     const begun = req.wrap ? primary.send(BEGIN) : undefined;
     const saved = req.bulkIdsUnsafe && !req.wrap ? primary.send(SAVEPOINT) : undefined;
+    // LAST_INSERT_ID() moves only when the statement generates ids (the OK packet also reports
+    // explicit ones), so reading it around the statement tells the two apart.
+    const idBefore = req.bulkIdsUnsafe ? primary.send(LAST_ID) : undefined;
     const statement = primary.send(req.primaryPayload);
+    const idAfter = req.bulkIdsUnsafe ? primary.send(LAST_ID) : undefined;
     const unpinned = primary.send(UNPIN);
     await Promise.all([pinned, begun, saved, unpinned]);
     const result = await statement;
@@ -94,7 +100,10 @@ export class DualWriter {
       if (req.wrap) await primary.send(ROLLBACK);
       return outcome(result.bytes!, result.tracker.status, undefined);
     }
-    if (req.bulkIdsUnsafe && generatedSeveralIds(result)) {
+    const lastId = async (r: Promise<LinkResponse>) =>
+      decodeTextRows((await r).bytes!, primary.capabilities)[0]?.[0];
+    const generated = idBefore && idAfter && (await lastId(idBefore)) !== (await lastId(idAfter));
+    if (generated && generatedSeveralIds(result)) {
       const undone = await primary.send(req.wrap ? ROLLBACK : ROLLBACK_TO_SAVEPOINT);
       const err = new MysqlError(
         'ER_UNKNOWN_ERROR',

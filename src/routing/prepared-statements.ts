@@ -18,6 +18,13 @@ export interface PreparedStatement {
 }
 
 /**
+ * A statement id of -1 names the statement prepared last on the connection (MariaDB 10.2+), so
+ * that a client can pipeline COM_STMT_PREPARE and COM_STMT_EXECUTE without waiting for the id;
+ * the mariadb connector does. https://mariadb.com/kb/en/com_stmt_execute/
+ */
+export const LAST_PREPARED_STATEMENT = 0xffffffff;
+
+/**
  * COM_STMT_EXECUTE: int<1> 0x17, int<4> statement id, int<1> flags, int<4> iteration count,
  * then, when there are parameters: null bitmap of (n + 7) / 8 bytes, int<1> new params bound
  * flag, and when that flag is 1, n types of int<2>, then the values.

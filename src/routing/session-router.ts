@@ -10,6 +10,7 @@ import { isDual, type Mode, type ModeController, primaryOf, secondaryOf } from '
 import {
   executeFor,
   executeTypes,
+  LAST_PREPARED_STATEMENT,
   type PreparedStatement,
   prepareOkParams,
   withClientStatementId,
@@ -52,6 +53,8 @@ export class SessionRouter {
   private txMode: Mode;
   private readonly statements = new Map<number, PreparedStatement>();
   private nextStatementId = 1;
+  /** tandem's id of the statement prepared last, which statement id -1 names; unset when that prepare failed. */
+  private lastPrepared: number | undefined;
   private readonly replay: Buffer[] = [];
   private database: string | undefined;
   /** Tables written in the current transaction, journaled if the secondary loses it. */
@@ -312,6 +315,8 @@ export class SessionRouter {
     const info = this.ctx.classify(sql.toString('utf8'));
     const r = await this.link(primaryName)!.send(payload);
     if (r.tracker.error) {
+      // As on the server, a failed prepare leaves no "last statement" for id -1.
+      this.lastPrepared = undefined;
       sink.write(r.bytes!);
       return;
     }
@@ -325,6 +330,7 @@ export class SessionRouter {
       typesSent: {},
     };
     this.statements.set(st.clientId, st);
+    this.lastPrepared = st.clientId;
     if (secondaryName && info.kind !== 'read') await this.prepareOn(st, secondaryName);
     sink.write(withClientStatementId(r.bytes!, st.clientId));
   }
@@ -343,6 +349,12 @@ export class SessionRouter {
     return true;
   }
 
+  /** The statement a COM_STMT_* command names by its int<4> id at offset 1. */
+  private statementOf(payload: Buffer): PreparedStatement | undefined {
+    const id = payload.readUInt32LE(1);
+    return this.statements.get(id === LAST_PREPARED_STATEMENT ? (this.lastPrepared ?? id) : id);
+  }
+
   private executePayload(payload: Buffer, st: PreparedStatement, server: ServerName): Buffer {
     const types = st.typesSent[server] ? undefined : st.types;
     st.typesSent[server] = true;
@@ -355,7 +367,7 @@ export class SessionRouter {
     mode: Mode,
     primaryName: ServerName,
   ): Promise<void> {
-    const st = this.statements.get(payload.readUInt32LE(1));
+    const st = this.statementOf(payload);
     if (!st) return this.unknownStatement(payload, sink);
     const types = executeTypes(payload, st.params);
     if (types) {
@@ -400,7 +412,7 @@ export class SessionRouter {
     primaryName: ServerName,
   ): Promise<void> {
     const command = payload[0]!;
-    const st = this.statements.get(payload.readUInt32LE(1));
+    const st = this.statementOf(payload);
     if (!st) return this.unknownStatement(payload, sink);
     if (command === COM.STMT_CLOSE) this.statements.delete(st.clientId);
     const others = (['source', 'target'] as const).filter(
@@ -454,6 +466,7 @@ export class SessionRouter {
   private forgetSession(): void {
     this.replay.length = 0;
     this.statements.clear();
+    this.lastPrepared = undefined;
   }
 
   /** COM_CHANGE_USER went through on the source: the target session starts afresh too. */

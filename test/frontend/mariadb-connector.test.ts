@@ -108,6 +108,22 @@ describe('the mariadb connector through tandem', () => {
     });
   });
 
+  it('executes by statement id -1 (the last prepared) when it pipelines prepare and execute', async () => {
+    // Without a cached statement the connector writes COM_STMT_PREPARE and, at once,
+    // COM_STMT_EXECUTE naming statement -1, before the prepare's answer has given an id.
+    await withConnection({ prepareCacheLength: 0, pipelining: true }, async (conn) => {
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => conn.execute(`SELECT ? + ${i} AS n`, [100])),
+      );
+      expect(answers.map((rows) => Number(rows[0].n))).toEqual(Array.from({ length: 20 }, (_, i) => 100 + i));
+      await expect(conn.execute('SELECT * FROM no_such_table WHERE id = ?', [1])).rejects.toMatchObject({
+        errno: 1146,
+      });
+      const [row] = await conn.execute('SELECT ? AS after_failed_prepare', ['ok']);
+      expect(row).toEqual({ after_failed_prepare: 'ok' });
+    });
+  });
+
   it('runs a batch without bulk operations, falling back row by row', async () => {
     await withConnection({}, async (conn) => {
       expect(BigInt(conn.info!.serverCapabilities) & BULK_OPERATIONS).toBe(0n);

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO } from './targets.js';
+import { REPO, tandemNodeFlagsFromEnv } from './targets.js';
 
 /** Tables for the terminal and Markdown, and the files under bench/results/. */
 
@@ -27,7 +27,9 @@ export async function hostInfo(tools: Record<string, string> = {}): Promise<Host
   const dirty = await execFileAsync('git', ['-C', REPO, 'status', '--porcelain', '--', 'src'])
     .then(({ stdout }) => stdout.trim().length > 0)
     .catch(() => false);
+  const nodeFlags = tandemNodeFlagsFromEnv().join(' ');
   return {
+    ...(nodeFlags ? { tandemNodeFlags: nodeFlags } : {}),
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),

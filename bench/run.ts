@@ -52,7 +52,9 @@ const USAGE = `npm run bench -- [options]
   --workloads LIST      oltp_point_select,oltp_read_write (default: both)
   --rounds N            repeat the sweep, keep the median (BENCH_ROUNDS, default 1)
   --haproxy-threads N   HAProxy nbthread (default 1, like tandem's one event loop)
-  --keep                keep the temporary folder (server datadir, proxy logs, profiles)`;
+  --keep                keep the temporary folder (server datadir, proxy logs, profiles)
+Environment: BENCH_TANDEM_NODE_FLAGS adds node flags to every tandem process
+  (e.g. '--max-semi-space-size=1'); SYSBENCH and HAPROXY name the binaries.`;
 
 const WORKLOADS: readonly Workload[] = ['oltp_point_select', 'oltp_read_write'];
 const DATABASE = 'sbtest';

@@ -46,6 +46,11 @@ export interface TargetOptions {
   readonly tandemOpenFiles?: number;
 }
 
+/** Extra node flags for every tandem process, e.g. BENCH_TANDEM_NODE_FLAGS='--max-semi-space-size=1'. */
+export function tandemNodeFlagsFromEnv(): string[] {
+  return (process.env['BENCH_TANDEM_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
+}
+
 export function haproxyAvailable(): boolean {
   return existsSync(HAPROXY);
 }
@@ -117,6 +122,7 @@ export async function startTarget(
         name,
         process.execPath,
         [
+          ...tandemNodeFlagsFromEnv(),
           ...(opts.tandemNodeFlags ?? []),
           join(REPO, 'bin', 'tandem.js'),
           'start',

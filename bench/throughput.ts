@@ -71,7 +71,7 @@ async function measureOne(
     const proxyCpuPercent =
       target.pid === undefined
         ? undefined
-        : round((100 * ((await cpuSeconds(target.pid)) - cpuBefore)) / elapsed, 0);
+        : round((100 * ((await cpuSeconds(target.pid)) - cpuBefore)) / elapsed, 1);
     log(
       `  ${workload.padEnd(17)} ${name.padEnd(9)} ${result.qps.toFixed(0).padStart(8)} qps  ` +
         `p95 ${result.p95Ms.toFixed(2)} ms` +
@@ -132,7 +132,17 @@ export async function measureThroughput(
   return rows;
 }
 
-const HEADER = ['target', 'workload', 'threads', 'QPS', 'p95 ms', 'x direct', 'x haproxy', 'proxy CPU %'];
+const HEADER = [
+  'target',
+  'workload',
+  'threads',
+  'QPS',
+  'p95 ms',
+  'x direct',
+  'x haproxy',
+  'proxy CPU %',
+  'proxy CPU µs/query',
+];
 
 function cells(rows: readonly Row[]): Cell[][] {
   const opt = (n: number | undefined, digits: number): Cell => (n === undefined ? '-' : n.toFixed(digits));
@@ -145,6 +155,7 @@ function cells(rows: readonly Row[]): Cell[][] {
     opt(r.ratioToDirect, 2),
     opt(r.ratioToHaproxy, 2),
     opt(r.proxyCpuPercent, 0),
+    opt(r.proxyCpuPercent === undefined ? undefined : (r.proxyCpuPercent * 1e4) / r.qps, 1),
   ]);
 }
 
@@ -169,7 +180,7 @@ ${s.warmupSeconds} s warm-up; threads ${Object.entries(s.threads)
     .map(([w, t]) => `${w}=${t}`)
     .join(', ')}; --db-ps-mode=auto; HAProxy nbthread ${s.haproxyThreads}; ${s.rounds} round(s), median kept.
 Targets run one after another against one MariaDB server; proxy CPU % is the proxy process's
-user+system time over the run (100 = one core).${s.skipped.length ? `\nSkipped: ${s.skipped.join('; ')}.` : ''}
+user+system time over the run (100 = one core), and CPU µs/query that time per query.${s.skipped.length ? `\nSkipped: ${s.skipped.join('; ')}.` : ''}
 
 Machine:
 ${hostMarkdown(report.host)}

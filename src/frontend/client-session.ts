@@ -197,12 +197,12 @@ export class ClientSession {
             "Got a packet bigger than 'max_allowed_packet' bytes",
             true,
           ),
-          this.clientSeq,
+          err.seq + 1,
         );
       } else if (err instanceof SequenceError) {
         this.fatal(
           new MysqlError('ER_NET_PACKETS_OUT_OF_ORDER', 'Got packets out of order', true),
-          this.clientSeq,
+          err.seq + 1,
         );
       } else throw err;
       return;

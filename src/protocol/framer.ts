@@ -15,12 +15,29 @@ export interface LogicalPacket {
   readonly payload: Buffer;
 }
 
+/**
+ * The framer's errors carry the sequence id of the physical packet that caused them: the ERR
+ * packet that answers it must come next (`seq + 1`), as the server's would, or a client reads
+ * "packets out of order" instead of the error.
+ */
 export class PacketTooLargeError extends Error {
   override readonly name = 'PacketTooLargeError';
+  constructor(
+    message: string,
+    readonly seq: number,
+  ) {
+    super(message);
+  }
 }
 
 export class SequenceError extends Error {
   override readonly name = 'SequenceError';
+  constructor(
+    message: string,
+    readonly seq: number,
+  ) {
+    super(message);
+  }
 }
 
 export class PacketFramer {
@@ -73,7 +90,7 @@ export class PacketFramer {
       const len = this.pending.readUIntLE(off, 3);
       const seq = this.pending[off + 3]!;
       if (this.partsLength + len > this.maxPayload) {
-        throw new PacketTooLargeError(`packet of more than ${this.maxPayload} bytes`);
+        throw new PacketTooLargeError(`packet of more than ${this.maxPayload} bytes`, seq);
       }
       if (this.pending.length - off < 4 + len) {
         this.awaited = 4 + len;
@@ -84,6 +101,7 @@ export class PacketFramer {
       if (this.firstSeq >= 0 && seq !== ((this.lastSeq + 1) & 0xff)) {
         throw new SequenceError(
           `continuation packet has sequence id ${seq}, expected ${(this.lastSeq + 1) & 0xff}`,
+          seq,
         );
       }
       if (this.firstSeq < 0) this.firstSeq = seq;

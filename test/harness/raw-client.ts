@@ -1,6 +1,8 @@
+import { connect, type Socket } from 'node:net';
 import { ServerConnection } from '../../src/backend/server-connection.js';
 import { CLIENT, COM, MARIADB_CLIENT } from '../../src/protocol/constants.js';
-import { PacketWriter } from '../../src/protocol/packet-writer.js';
+import { PacketFramer } from '../../src/protocol/framer.js';
+import { framePayload, PacketWriter } from '../../src/protocol/packet-writer.js';
 import type { HandshakeV10 } from '../../src/protocol/packets/handshake-v10.js';
 import { ResponseTracker } from '../../src/protocol/response-tracker.js';
 
@@ -199,4 +201,78 @@ export function textRows(packets: readonly RawPacket[], deprecateEof: boolean): 
   const columns = packets[0]!.payload[0]!;
   const firstRow = 1 + columns + (deprecateEof ? 0 : 1);
   return packets.slice(firstRow, -1).map((p) => textRow(p.payload));
+}
+
+/**
+ * A bare TCP client that speaks only framing: for tests that send what no driver would
+ * (garbage, truncated packets, wrong sequence ids) and watch what comes back.
+ */
+export class WireClient {
+  private readonly framer = new PacketFramer(1 << 30);
+  private readonly packets: RawPacket[] = [];
+  private waiter: (() => void) | undefined;
+  private isClosed = false;
+  /** Resolves when the other side has closed the connection. */
+  readonly closed: Promise<void>;
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      for (const p of this.framer.push(chunk)) this.packets.push({ seq: p.seq, payload: p.payload });
+      this.wake();
+    });
+    socket.on('error', () => {});
+    this.closed = new Promise((resolve) =>
+      socket.on('close', () => {
+        this.isClosed = true;
+        this.wake();
+        resolve();
+      }),
+    );
+  }
+
+  static connect(host: string, port: number): Promise<WireClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port });
+      socket.once('connect', () => resolve(new WireClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  /** The next packet, or 'closed' once the connection is closed and every packet was read. */
+  async next(timeoutMs = 5000): Promise<RawPacket | 'closed'> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const p = this.packets.shift();
+      if (p) return p;
+      if (this.isClosed) return 'closed';
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no packet and no close within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  write(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  /** Writes one packet with the given payload and sequence id. */
+  writePacket(payload: Buffer, seq: number): void {
+    this.socket.write(framePayload(payload, seq));
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
 }

@@ -70,6 +70,21 @@ describe('PacketFramer', () => {
     expect(() => f.push(physical(Buffer.alloc(0), 0, 1025))).toThrow(PacketTooLargeError);
   });
 
+  it("names the offending packet's sequence id, which the ERR packet must follow", () => {
+    const tooLarge = (() => {
+      try {
+        new PacketFramer(1024).push(physical(Buffer.alloc(0), 6, 0xffffff));
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(tooLarge).toBeInstanceOf(PacketTooLargeError);
+    expect((tooLarge as PacketTooLargeError).seq).toBe(6);
+    const f = new PacketFramer(64 * 1024 * 1024);
+    f.push(physical(Buffer.alloc(MAX), 0));
+    expect(() => f.push(physical(Buffer.from('x'), 9))).toThrow(expect.objectContaining({ seq: 9 }));
+  });
+
   it('accepts a packet of exactly the limit', () => {
     const f = new PacketFramer(1024);
     expect(f.push(physical(Buffer.alloc(1024), 0))[0]!.payload).toHaveLength(1024);

@@ -1,9 +1,12 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TLSSocket } from 'node:tls';
+import { Duplex } from 'node:stream';
+import { connect as connectTls, TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import {
   type Connection,
@@ -15,7 +18,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServerConnection } from '../../src/backend/server-connection.js';
 import type { RunningProxy } from '../../src/index.js';
 import { CLIENT } from '../../src/protocol/constants.js';
+import { framePayload } from '../../src/protocol/packet-writer.js';
 import { decodeErr } from '../../src/protocol/packets/err.js';
+import { decodeHandshakeV10 } from '../../src/protocol/packets/handshake-v10.js';
 import { startTestProxy } from '../harness/proxy.js';
 import { sharedPair } from '../harness/servers.js';
 
@@ -51,6 +56,18 @@ function connect(port: number, options: ConnectionOptions = {}): Promise<Connect
  */
 function streamOf(conn: Connection): unknown {
   return (conn as unknown as { connection: { stream: unknown } }).connection.stream;
+}
+
+/**
+ * SSLRequest, framed with sequence id 1: int<4> capabilities, int<4> max packet size,
+ * int<1> collation, string<23> filler. https://mariadb.com/kb/en/connection/#sslrequest-packet
+ */
+function sslRequestPacket(): Buffer {
+  const payload = Buffer.alloc(32);
+  payload.writeUInt32LE((CLIENT.PROTOCOL_41 | CLIENT.SECURE_CONNECTION | CLIENT.SSL) >>> 0, 0);
+  payload.writeUInt32LE(16 * 1024 * 1024, 4);
+  payload[8] = 45; // utf8mb4_general_ci
+  return framePayload(payload, 1);
 }
 
 beforeAll(async () => {
@@ -107,6 +124,34 @@ describe('TLS between clients and tandem', () => {
       expect(prepared).toEqual([{ echoed: 'over tls' }]);
     } finally {
       await conn.end();
+    }
+  });
+
+  it('completes the TLS handshake when the ClientHello arrives in one chunk with the SSLRequest', async () => {
+    const raw = connectTcp({ host: '127.0.0.1', port: secure.port });
+    try {
+      const [greeting] = (await once(raw, 'data')) as [Buffer];
+      expect(decodeHandshakeV10(greeting.subarray(4)).capabilities & CLIENT.SSL).toBeTruthy();
+      // The SSLRequest is held back and written together with the TLS client's first bytes.
+      let held: Buffer | undefined = sslRequestPacket();
+      const duplex = new Duplex({
+        read() {},
+        write(chunk: Buffer, _encoding, callback) {
+          raw.write(held ? Buffer.concat([held, chunk]) : chunk, callback);
+          held = undefined;
+        },
+      });
+      raw.on('data', (chunk: Buffer) => duplex.push(chunk));
+      const client = connectTls({ socket: duplex, rejectUnauthorized: false });
+      client.on('error', () => {});
+      await Promise.race([
+        once(client, 'secureConnect'),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('TLS handshake timed out')), 3000)),
+      ]);
+      expect(client.getProtocol()).toMatch(/^TLSv1\.[23]$/);
+      client.destroy();
+    } finally {
+      raw.destroy();
     }
   });
 
@@ -193,12 +238,7 @@ describe('TLS between clients and tandem', () => {
     const conn = await ServerConnection.open('127.0.0.1', plain.port, 'tandem', 5000);
     try {
       expect(conn.greeting.capabilities & CLIENT.SSL).toBe(0);
-      // SSLRequest: int<4> capabilities, int<4> max packet size, int<1> collation, string<23> filler.
-      const sslRequest = Buffer.alloc(32);
-      sslRequest.writeUInt32LE((CLIENT.PROTOCOL_41 | CLIENT.SECURE_CONNECTION | CLIENT.SSL) >>> 0, 0);
-      sslRequest.writeUInt32LE(16 * 1024 * 1024, 4);
-      sslRequest[8] = 45; // utf8mb4_general_ci
-      conn.writePacket(sslRequest, 1);
+      conn.writePacket(sslRequestPacket().subarray(4), 1);
       const answer = await conn.readPacket();
       expect(answer.payload[0]).toBe(0xff);
       const err = decodeErr(answer.payload);

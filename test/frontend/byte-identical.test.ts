@@ -433,6 +433,45 @@ const otherCommands: Script = async (c, rec) => {
   await one('COM_SET_OPTION multi statements on', Buffer.from([COM.SET_OPTION, 0, 0]));
   await one('multi statement allowed', comQuery('SELECT 1; SELECT 2'));
   await one('COM_SET_OPTION unknown option', Buffer.from([COM.SET_OPTION, 9, 0]));
+
+  // COM_CHANGE_USER: int<1> 0x11, string<NUL> user, int<1> auth length + data, string<NUL> database,
+  // int<2> collation, string<NUL> plugin, string<lenenc> attributes. The server answers with an
+  // authentication switch whose scramble is new each time (masked), then OK.
+  c.send(
+    new PacketWriter()
+      .int1(COM.CHANGE_USER)
+      .nulString('root')
+      .int1(0)
+      .nulString('information_schema')
+      .int2(45)
+      .nulString('mysql_native_password')
+      .lenencBytes(Buffer.alloc(0))
+      .payload(),
+  );
+  const changeUser: RawPacket[] = [await c.read()];
+  if (changeUser[0]!.payload[0] === 0xfe) {
+    const sw = changeUser[0]!;
+    changeUser[0] = { seq: sw.seq, payload: sw.payload.subarray(0, sw.payload.indexOf(0) + 1) };
+    c.send(Buffer.alloc(0), sw.seq + 1); // the empty password's token is empty
+    changeUser.push(await c.read());
+  }
+  rec.add('COM_CHANGE_USER', changeUser);
+  await one('after COM_CHANGE_USER', comQuery('SELECT DATABASE(), CURRENT_USER()'));
+  await one('COM_INIT_DB after change user', cmd(COM.INIT_DB, DB));
+
+  // Statements of 16 MiB and more from the client: continued packets towards the server.
+  const lengthOf = (payloadLength: number) =>
+    comQuery(`SELECT LENGTH('${'s'.repeat(payloadLength - 1 - "SELECT LENGTH('')".length)}')`);
+  const exact = lengthOf(0xffffff);
+  expect(exact).toHaveLength(0xffffff);
+  await one('a statement of exactly 0xffffff bytes', exact);
+  await one('a statement of 0xffffff + 100 bytes', lengthOf(0xffffff + 100));
+
+  // Pipelined: three commands written at once, answered in order.
+  const piped = await c.pipeline([comQuery('SELECT 1'), comQuery('SELEC 2'), comQuery("SELECT 'three', 3")]);
+  for (const [i, packets] of piped.entries()) rec.add(`pipelined ${i}`, packets);
+  await c.sync();
+
   await one('set a user variable', comQuery("SET @kept = 'before reset'"));
   await one('COM_RESET_CONNECTION', cmd(COM.RESET_CONNECTION));
   await one('user variable gone after reset', comQuery('SELECT @kept, @@sql_mode'));
@@ -517,7 +556,7 @@ describe('responses through tandem are byte-identical to the source', () => {
     });
   }
 
-  it('for the other commands: field list, statistics, ping, init db, set option, reset connection', async () => {
+  it('for the other commands: field list, statistics, ping, init db, change user, set option, reset connection, 16 MiB statements, pipelining', async () => {
     const records = await compare(MODERN_CLIENT, otherCommands);
     expect(records.find((r) => r.label === 'COM_STATISTICS')!.packets[0]).toMatch(/^1 Uptime: N/);
   });

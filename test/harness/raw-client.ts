@@ -98,6 +98,19 @@ export class RawClient {
   async command(payload: Buffer, opts: { cursor?: boolean } = {}): Promise<RawPacket[]> {
     const tracker = new ResponseTracker(payload[0]!, this.capabilities, opts.cursor ?? false);
     this.conn.writePacket(payload, 0);
+    return this.collect(tracker);
+  }
+
+  /** Sends several commands at once, without waiting, and returns their responses in order. */
+  async pipeline(payloads: readonly Buffer[]): Promise<RawPacket[][]> {
+    for (const payload of payloads) this.conn.writePacket(payload, 0);
+    const out: RawPacket[][] = [];
+    for (const payload of payloads)
+      out.push(await this.collect(new ResponseTracker(payload[0]!, this.capabilities)));
+    return out;
+  }
+
+  private async collect(tracker: ResponseTracker): Promise<RawPacket[]> {
     const out: RawPacket[] = [];
     while (!tracker.isDone) {
       const p = await this.read(out);

@@ -76,6 +76,21 @@ describe('when the source fails', () => {
     }
   });
 
+  it('frozen at connect time: the client gets error 2003 after connectMs', async () => {
+    const impatient = await startTestProxy(server.url, { timeouts: { connectMs: 500 } });
+    try {
+      server.pause();
+      const refused = await settle(connectViaProxy(impatient.port));
+      expect(refused.error?.errno).toBe(2003);
+      expect(refused.error?.message).toMatch(/timed out after 500 ms/);
+      expect(refused.ms).toBeGreaterThanOrEqual(450);
+      expect(refused.ms).toBeLessThan(1500);
+    } finally {
+      server.resume();
+      await impatient.close(500);
+    }
+  });
+
   it('down at connect time: the client gets error 2003 promptly; after restart, connections work again', async () => {
     const before = await connectViaProxy();
     await server.kill();

@@ -165,12 +165,10 @@ export function sampleRss(
   };
 }
 
-/** CPU time (user + system) a process has used so far, in seconds; USER_HZ is 100 on Linux. */
-export async function cpuSeconds(pid: number): Promise<number> {
+/** CPU time a process has used so far, in seconds, user and system apart; USER_HZ is 100 on Linux. */
+export async function cpuTimes(pid: number): Promise<{ user: number; system: number }> {
   const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   // Fields after the command name, which is in parentheses and may contain spaces.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11] ?? 0);
-  const stime = Number(fields[12] ?? 0);
-  return (utime + stime) / 100;
+  return { user: Number(fields[11] ?? 0) / 100, system: Number(fields[12] ?? 0) / 100 };
 }

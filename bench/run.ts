@@ -206,7 +206,12 @@ tandem (mode \`source\`) under \`node --cpu-prof --cpu-prof-interval=200\`, sysb
 ${threads} threads, ${o.seconds} s; ${qps.toFixed(0)} QPS under the profiler (which slows it).
 Busy time by area (%): ${Object.entries(summary.areas)
     .map(([a, p]) => `${a} ${p}`)
-    .join(', ')}. "program" is native code outside JavaScript (libuv, syscalls).
+    .join(', ')}. "program" is native code outside JavaScript (libuv, syscalls);
+"socket calls" are node's native socket writes, which V8's wall-clock sampler charges with the
+kernel's loopback TCP work and with time spent descheduled after waking the reader. The tables
+below leave socket calls out: their percentages are shares of the remaining busy time, and a
+function's total is its JavaScript-side work, not the writes it triggers. For on-CPU figures
+with the kernel apart, see the perf recipe in bench/README.md.
 
 ## By self time
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { cpuSeconds } from './processes.js';
+import { cpuTimes } from './processes.js';
 import { type Cell, type HostInfo, hostMarkdown, markdownTable, round, textTable } from './report.js';
 import { type DataSet, run, type SysbenchResult, type Workload } from './sysbench.js';
 import { startTarget, type TargetName, type Upstream } from './targets.js';
@@ -29,6 +29,9 @@ export interface Measurement extends SysbenchResult {
   readonly threads: number;
   /** CPU used by the proxy process during the measured run, as % of one core. */
   readonly proxyCpuPercent: number | undefined;
+  /** The proxy's CPU time per query, in microseconds: in its own code (user) and in the kernel (sys). */
+  readonly proxyUserUsPerQuery: number | undefined;
+  readonly proxySysUsPerQuery: number | undefined;
 }
 
 export interface Row extends Measurement {
@@ -64,21 +67,32 @@ async function measureOne(
     const endpoint = { host: target.host, port: target.port, user: 'root', database: s.database };
     const threads = s.threads[workload];
     if (s.warmupSeconds > 0) await run(endpoint, s.data, { workload, threads, seconds: s.warmupSeconds });
-    const cpuBefore = target.pid === undefined ? 0 : await cpuSeconds(target.pid);
+    const before = target.pid === undefined ? undefined : await cpuTimes(target.pid);
     const started = performance.now();
     const result = await run(endpoint, s.data, { workload, threads, seconds: s.seconds });
     const elapsed = (performance.now() - started) / 1000;
-    const proxyCpuPercent =
-      target.pid === undefined
-        ? undefined
-        : round((100 * ((await cpuSeconds(target.pid)) - cpuBefore)) / elapsed, 1);
+    const after = target.pid === undefined ? undefined : await cpuTimes(target.pid);
+    const queries = result.qps * result.seconds;
+    const cpu =
+      before && after
+        ? {
+            proxyCpuPercent: round(
+              (100 * (after.user + after.system - before.user - before.system)) / elapsed,
+              1,
+            ),
+            proxyUserUsPerQuery: round(((after.user - before.user) / queries) * 1e6, 1),
+            proxySysUsPerQuery: round(((after.system - before.system) / queries) * 1e6, 1),
+          }
+        : { proxyCpuPercent: undefined, proxyUserUsPerQuery: undefined, proxySysUsPerQuery: undefined };
     log(
       `  ${workload.padEnd(17)} ${name.padEnd(9)} ${result.qps.toFixed(0).padStart(8)} qps  ` +
         `p95 ${result.p95Ms.toFixed(2)} ms` +
-        (proxyCpuPercent === undefined ? '' : `  proxy cpu ${proxyCpuPercent}%`) +
+        (cpu.proxyCpuPercent === undefined
+          ? ''
+          : `  proxy cpu ${cpu.proxyCpuPercent}% (${cpu.proxyUserUsPerQuery} + ${cpu.proxySysUsPerQuery} µs/query)`) +
         (result.errors > 0 ? `  (${result.errors} ignored errors)` : ''),
     );
-    return { ...result, target: name, workload, threads, proxyCpuPercent };
+    return { ...result, target: name, workload, threads, ...cpu };
   } finally {
     await target.stop();
   }
@@ -141,7 +155,8 @@ const HEADER = [
   'x direct',
   'x haproxy',
   'proxy CPU %',
-  'proxy CPU µs/query',
+  'proxy user µs/q',
+  'proxy sys µs/q',
 ];
 
 function cells(rows: readonly Row[]): Cell[][] {
@@ -155,7 +170,8 @@ function cells(rows: readonly Row[]): Cell[][] {
     opt(r.ratioToDirect, 2),
     opt(r.ratioToHaproxy, 2),
     opt(r.proxyCpuPercent, 0),
-    opt(r.proxyCpuPercent === undefined ? undefined : (r.proxyCpuPercent * 1e4) / r.qps, 1),
+    opt(r.proxyUserUsPerQuery, 1),
+    opt(r.proxySysUsPerQuery, 1),
   ]);
 }
 
@@ -180,7 +196,9 @@ ${s.warmupSeconds} s warm-up; threads ${Object.entries(s.threads)
     .map(([w, t]) => `${w}=${t}`)
     .join(', ')}; --db-ps-mode=auto; HAProxy nbthread ${s.haproxyThreads}; ${s.rounds} round(s), median kept.
 Targets run one after another against one MariaDB server; proxy CPU % is the proxy process's
-user+system time over the run (100 = one core), and CPU µs/query that time per query.${s.skipped.length ? `\nSkipped: ${s.skipped.join('; ')}.` : ''}
+user+system time over the run (100 = one core); user and sys µs/q split that time per query
+into the proxy's own work (user: JavaScript, V8, libuv; HAProxy's C) and the kernel's (sys:
+mostly loopback TCP, the same for every proxy).${s.skipped.length ? `\nSkipped: ${s.skipped.join('; ')}.` : ''}
 
 Machine:
 ${hostMarkdown(report.host)}

@@ -145,6 +145,11 @@ export interface StatementClassification extends ClassificationFlags {
   readonly session?: SessionChange;
   /** User variables the statement assigns (`@x`, lower case). */
   readonly assignsVariables: readonly string[];
+  /**
+   * User variables the statement reads (`@x`, lower case). A mirrored write that reads one is
+   * only safe when every assignment of it ran on both servers; the session knows.
+   */
+  readonly readsVariables: readonly string[];
 }
 
 export interface Classification extends ClassificationFlags {

@@ -101,7 +101,7 @@ class TableScan {
     const tokens = this.tokens;
     let i = 0;
     while (i < tokens.length) {
-      i = i === verbIndex ? this.verb(i) : this.step(i);
+      i = i === verbIndex && tokens[i]?.type === TokenType.Word ? this.verb(i) : this.step(i);
     }
     for (const target of this.targets) {
       const alias = target.schema === undefined ? this.aliases.get(target.name.toLowerCase()) : undefined;
@@ -189,7 +189,7 @@ class TableScan {
       f.list = true;
     } else if ((w === 'on' || w === 'using') && f.mode === 'after-ref') {
       f.mode = 'condition';
-    } else if (f.mode === 'after-ref' && isWord(tokens[i + 1], 'index', 'key') && isWordIn(w, HINTS)) {
+    } else if (f.mode === 'after-ref' && isWord(tokens[i + 1], 'index', 'key') && HINTS.has(w)) {
       return skipHint(tokens, i);
     } else if (f.mode === 'after-ref' && w === 'partition' && isOp(tokens[i + 1], '(')) {
       return skipParens(tokens, i + 1);
@@ -235,10 +235,6 @@ class TableScan {
 }
 
 const HINTS = new Set(['use', 'ignore', 'force']);
-
-function isWordIn(w: string, set: ReadonlySet<string>): boolean {
-  return set.has(w);
-}
 
 /** USE|IGNORE|FORCE INDEX|KEY [FOR JOIN|ORDER BY|GROUP BY] (...) */
 function skipHint(tokens: readonly Token[], i: number): number {

@@ -14,6 +14,38 @@ import { Lexer, type LexOptions, TokenType } from './lexer.js';
  * journal may show: no string or number of the statement survives in it.
  */
 export function fingerprint(sql: string, options?: LexOptions): string {
+  return shape(sql, options, false);
+}
+
+/**
+ * A statement normalised as for its fingerprint, but parseable: each literal becomes the same
+ * literal (a number where only a number fits, as after LIMIT, a string elsewhere) and an IN
+ * list of literals becomes one. Given to node-sql-parser instead of the text itself, it makes
+ * the parser's verdict depend on the statement's shape only, like everything else that the
+ * cache keeps for a fingerprint.
+ */
+export function parseableShape(sql: string, options?: LexOptions): string {
+  return shape(sql, options, true);
+}
+
+/** Words whose `(n, m)` takes numbers: types of CAST and CONVERT. */
+const NUMERIC_ARGUMENTS = new Set([
+  'decimal',
+  'dec',
+  'numeric',
+  'fixed',
+  'float',
+  'double',
+  'char',
+  'varchar',
+  'binary',
+  'varbinary',
+  'datetime',
+  'time',
+  'timestamp',
+]);
+
+function shape(sql: string, options: LexOptions | undefined, parseable: boolean): string {
   const lexer = new Lexer(sql, options);
   let out = '';
   let prev: Prev = Prev.Start;
@@ -30,6 +62,9 @@ export function fingerprint(sql: string, options?: LexOptions): string {
   let rowStart = -1;
   let commaAt = -1;
   let lastRow = '';
+  // For the parser: 1 after LIMIT/OFFSET, 2 after its first number (a comma may follow); the depth of a type's (n, m).
+  let numeric = 0;
+  let numericDepth = -1;
 
   for (let type = lexer.next(); type !== TokenType.End; type = lexer.next()) {
     if (type === TokenType.Semicolon) {
@@ -89,7 +124,9 @@ export function fingerprint(sql: string, options?: LexOptions): string {
       case TokenType.String:
       case TokenType.Number:
       case TokenType.Placeholder:
-        piece = autocommit === 2 ? lexer.text().toLowerCase() : '?';
+        if (autocommit === 2) piece = lexer.text().toLowerCase();
+        else if (!parseable) piece = '?';
+        else piece = numeric === 1 || depth === numericDepth ? '0' : "'0'";
         next = Prev.Value;
         break;
       case TokenType.UserVariable:
@@ -117,6 +154,13 @@ export function fingerprint(sql: string, options?: LexOptions): string {
     }
 
     const isLiteral = next === Prev.Value && !isOperator;
+    if (parseable) {
+      if (lower === 'limit' || lower === 'offset') numeric = 1;
+      else if (isLiteral && numeric === 1) numeric = 2;
+      else numeric = numeric === 2 && oneChar && first === 0x2c ? 1 : 0;
+      if (next === Prev.Open && NUMERIC_ARGUMENTS.has(prevLower)) numericDepth = depth + 1;
+      else if (oneChar && first === 0x29 && depth === numericDepth) numericDepth = -1;
+    }
     if (
       inStart >= 0 &&
       !(depth === inDepth && (isLiteral || (oneChar && (first === 0x2c || first === 0x29))))
@@ -145,7 +189,7 @@ export function fingerprint(sql: string, options?: LexOptions): string {
 
     if (oneChar && first === 0x29) {
       if (inStart >= 0 && depth === inDepth - 1) {
-        out = `${out.slice(0, inStart)} (?+)`;
+        out = `${out.slice(0, inStart)} ${parseable ? "('0')" : '(?+)'}`;
         inStart = -1;
       }
       if (depth === valuesDepth && rowStart >= 0) {
@@ -165,7 +209,7 @@ export function fingerprint(sql: string, options?: LexOptions): string {
     }
   }
   if (sign !== '') out += spaced(out, prev, semicolon, false) + sign;
-  if (lexer.unterminated) out += ' /*unterminated*/';
+  if (lexer.unterminated && !parseable) out += ' /*unterminated*/';
   return out;
 }
 

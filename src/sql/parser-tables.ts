@@ -1,6 +1,7 @@
 import mariadb from 'node-sql-parser/build/mariadb.js';
 import mysql from 'node-sql-parser/build/mysql.js';
 import type { TableRef } from './classification.js';
+import { parseableShape } from './fingerprint.js';
 import { RESERVED_WORDS } from './keywords.js';
 import { type LexOptions, nameOf, type Token, TokenType } from './lexer.js';
 
@@ -46,7 +47,10 @@ export function parseStatement(
   sql: string,
   options: LexOptions,
 ): ParsedStatement | undefined {
-  const text = parserText(tokens, sql, options);
+  const first = tokens[0];
+  const last = tokens[tokens.length - 1];
+  if (first === undefined || last === undefined) return undefined;
+  const text = parseableShape(sql.slice(first.start, last.end), options);
   if (text.length > MAX_PARSE_LENGTH) return undefined;
   for (const { parser, option } of DIALECTS) {
     let result: ReturnType<typeof parser.parse>;
@@ -85,26 +89,4 @@ function namedIn(tokens: readonly Token[], table: TableRef): boolean {
           (t.type === TokenType.Word && (!RESERVED_WORDS.has(t.lower) || tokens[i - 1]?.text === '.'))),
     );
   return has(table.table) && (table.schema === undefined || has(table.schema));
-}
-
-/**
- * The statement as the parser should see it: executable comments opened up, other comments
- * gone, ANSI_QUOTES names in backticks and, under NO_BACKSLASH_ESCAPES, backslashes doubled,
- * since the parser knows neither mode. Tokens keep their spacing, so `COUNT(*)` stays whole.
- */
-export function parserText(tokens: readonly Token[], sql: string, options: LexOptions): string {
-  let text = '';
-  let end = -1;
-  for (const t of tokens) {
-    if (end >= 0 && t.start > end) text += ' ';
-    end = t.end;
-    if (t.type === TokenType.QuotedName && t.text.startsWith('"')) {
-      text += `\`${nameOf(t).replaceAll('`', '``')}\``;
-    } else if (t.type === TokenType.String && options.noBackslashEscapes === true) {
-      text += t.text.replaceAll('\\', '\\\\');
-    } else {
-      text += sql.slice(t.start, t.end);
-    }
-  }
-  return text;
 }

@@ -39,6 +39,7 @@ const STATEMENT_FUNCTION: Readonly<Record<number, string>> = {
   [COM.STMT_RESET]: 'mysqld_stmt_reset',
 };
 const RECONNECT_INTERVAL_MS = 1000;
+const ER_LOCK_DEADLOCK = 1213;
 
 /**
  * Decides, per command, which server runs it: everything goes to the mode's primary (the read
@@ -176,9 +177,15 @@ export class SessionRouter {
     if (info.database !== undefined) this.database = info.database;
     if (!isDual(mode)) return this.track(await primary.send(payload, sink));
     switch (info.kind) {
-      case 'read':
+      case 'read': {
         if (info.intoVariable) return this.onBoth(payload, sink, primary, secondary);
-        return this.track(await primary.send(payload, sink));
+        const r = await primary.send(payload, sink);
+        this.track(r);
+        // SELECT ... FOR UPDATE can deadlock too.
+        if (r.tracker.error && decodeErr(r.tracker.error).errno === ER_LOCK_DEADLOCK && this.inTransaction)
+          await this.primaryDeadlocked(secondary);
+        return;
+      }
       case 'transaction':
       case 'session':
         return this.onBoth(payload, sink, primary, secondary, info.kind, info.fingerprint);
@@ -231,7 +238,12 @@ export class SessionRouter {
       fingerprint: info.fingerprint,
       bulkIdsUnsafe: info.bulkInsert && (await this.autoincLockMode(primary)) === 2,
     });
-    this.status = outcome.status;
+    const primaryErrno = outcome.bytes[4] === 0xff ? decodeErr(outcome.bytes.subarray(4)).errno : undefined;
+    // An ERR packet carries no status flags (the tracker reads 0): keep the session's status, or
+    // the next autocommit write would not be wrapped and its primary would commit before the
+    // secondary ran it. A deadlock, though, has rolled the primary's whole transaction back.
+    if (primaryErrno === undefined || outcome.status !== 0) this.status = outcome.status;
+    else if (primaryErrno === ER_LOCK_DEADLOCK) await this.primaryDeadlocked(secondary);
     if (outcome.secondaryTxLost && this.inTransaction && !this.secondaryTxLost) {
       // What the secondary had applied of this transaction is gone with it.
       this.secondaryTxLost = true;
@@ -255,6 +267,16 @@ export class SessionRouter {
     const mode = Number(decodeTextRows(r.bytes!, link.capabilities)[0]?.[0] ?? 1);
     this.lockModes.set(link, mode);
     return mode;
+  }
+
+  /**
+   * The primary rolled the transaction back (ER_LOCK_DEADLOCK): the secondary's part of it goes
+   * too, before the client's next statement (a BEGIN would commit it there).
+   */
+  private async primaryDeadlocked(secondary: BackendLink | undefined): Promise<void> {
+    this.status &= ~SERVER_STATUS.IN_TRANS;
+    if (secondary && !secondary.isBroken)
+      await secondary.send(queryPayload('ROLLBACK')).catch(() => undefined);
   }
 
   /** Between transactions the per-transaction state starts afresh. */

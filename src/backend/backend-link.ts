@@ -95,10 +95,14 @@ export class BackendLink {
     const tracker = new ResponseTracker(payload[0]!, this.capabilities, cursor);
     this.conn.socket.write(framePayload(payload, 0));
     if (tracker.isDone) return Promise.resolve({ tracker, bytes: undefined });
-    return new Promise((resolve, reject) => {
+    const response = new Promise<LinkResponse>((resolve, reject) => {
       this.queue.push({ tracker, sink, chunks: sink ? undefined : [], resolve, reject });
       if (!this.current) this.startNext();
     });
+    // Pipelined sends fail together when the link goes; callers await the one that matters and
+    // may leave the others, whose rejection is then no unhandled error.
+    response.catch(() => {});
+    return response;
   }
 
   /** Client data in answer to an 'infile' or 'auth' turn, relayed with its own sequence id. */

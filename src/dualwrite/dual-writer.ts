@@ -32,6 +32,8 @@ export interface WriteRequest {
 interface SecondaryFailure {
   readonly reason: string;
   readonly txLost: boolean;
+  /** A lock conflict on the secondary, not a fault: the write is undone on both and the client retries. */
+  readonly conflict?: boolean;
 }
 
 export interface WriteOutcome {
@@ -48,10 +50,21 @@ export interface WriteOutcome {
 /** Secondary errors after which the server has rolled back the whole transaction. */
 const TRANSACTION_ENDING_ERRORS = new Set([1213 /* ER_LOCK_DEADLOCK */, 1180 /* ER_ERROR_DURING_COMMIT */]);
 
+/**
+ * Lock waits on the secondary. A secondary can wait for a lock that its primary did not take
+ * (gap locks differ with each server's purge state) while the holder waits on the primary for
+ * this transaction: a deadlock across two servers that neither detects. The secondary's lock
+ * wait is therefore kept short, and its timeout (or its own deadlock) is answered as a deadlock.
+ */
+const LOCK_CONFLICT_ERRORS = new Set([1205 /* ER_LOCK_WAIT_TIMEOUT */, 1213 /* ER_LOCK_DEADLOCK */]);
+
 const BEGIN = queryPayload('BEGIN');
 const COMMIT = queryPayload('COMMIT');
 const ROLLBACK = queryPayload('ROLLBACK');
 const UNPIN = queryPayload(UNPIN_SQL);
+const UNPIN_SECONDARY = queryPayload(`${UNPIN_SQL}, innodb_lock_wait_timeout = DEFAULT`);
+/** Seconds a secondary statement may wait for a lock (the server's smallest setting). */
+const SECONDARY_LOCK_WAIT_S = 1;
 const SAVEPOINT = queryPayload('SAVEPOINT tandem_bulk_insert');
 const LAST_ID = queryPayload('SELECT LAST_INSERT_ID()');
 const ROLLBACK_TO_SAVEPOINT = queryPayload('ROLLBACK TO SAVEPOINT tandem_bulk_insert');
@@ -98,6 +111,12 @@ export class DualWriter {
     const result = await statement;
     if (result.tracker.error) {
       if (req.wrap) await primary.send(ROLLBACK);
+      else if (endsTransaction(result.tracker.error)) {
+        // The primary rolled the whole transaction back: so must the secondary, or its half
+        // would be committed by the next statement that ends a transaction there.
+        if (secondary && !secondary.isBroken) await secondary.send(ROLLBACK).catch(() => undefined);
+        return outcome(result.bytes!, result.tracker.status & ~SERVER_STATUS.IN_TRANS, undefined);
+      }
       return outcome(result.bytes!, result.tracker.status, undefined);
     }
     const lastId = async (r: Promise<LinkResponse>) =>
@@ -124,6 +143,7 @@ export class DualWriter {
       failure = await this.withinTimeout(secondary, run);
     }
 
+    if (failure?.conflict) return this.deadlock(primary, secondary, failure.reason);
     if (failure) {
       if (this.policy === 'strict') return this.undo(primary, secondary, req, secondaryName, failure.reason);
       await this.record(secondaryName, req.schema, req.tables, req.fingerprint, failure.reason);
@@ -150,11 +170,10 @@ export class DualWriter {
   ): Promise<SecondaryFailure | undefined> {
     const ok = primaryResult.tracker.lastOk ? decodeOk(primaryResult.tracker.lastOk) : undefined;
     try {
-      const pinned = secondary.send(
-        queryPayload(pinSql({ insertId: ok?.lastInsertId, timestamp, randSeeds })),
-      );
+      const pins = { insertId: ok?.lastInsertId, timestamp, randSeeds, lockWaitTimeout: SECONDARY_LOCK_WAIT_S };
+      const pinned = secondary.send(queryPayload(pinSql(pins)));
       const statement = secondary.send(req.secondaryPayload);
-      const unpinned = secondary.send(UNPIN);
+      const unpinned = secondary.send(UNPIN_SECONDARY);
       await Promise.all([pinned, unpinned]);
       const r = await statement;
       if (r.tracker.error) {
@@ -162,6 +181,7 @@ export class DualWriter {
         return {
           reason: `${secondary.label} error ${e.errno} (${e.sqlState}): ${e.message}`,
           txLost: TRANSACTION_ENDING_ERRORS.has(e.errno),
+          conflict: LOCK_CONFLICT_ERRORS.has(e.errno),
         };
       }
       const sok = r.tracker.lastOk ? decodeOk(r.tracker.lastOk) : undefined;
@@ -198,6 +218,27 @@ export class DualWriter {
     }
   }
 
+  /** Both servers roll the transaction back and the client gets ER_LOCK_DEADLOCK, which it retries. */
+  private async deadlock(
+    primary: BackendLink,
+    secondary: BackendLink | undefined,
+    reason: string,
+  ): Promise<WriteOutcome> {
+    const rolledBack = await primary.send(ROLLBACK);
+    if (secondary && !secondary.isBroken) await secondary.send(ROLLBACK).catch(() => undefined);
+    this.log.info({ reason }, 'lock conflict across servers; transaction rolled back on both');
+    const err = new MysqlError(
+      'ER_LOCK_DEADLOCK',
+      `Deadlock found when trying to get lock; try restarting transaction (tandem: ${reason})`,
+    );
+    return {
+      bytes: encodeErr(err, 1),
+      status: rolledBack.tracker.status & ~SERVER_STATUS.IN_TRANS,
+      secondaryFailed: false,
+      secondaryTxLost: false,
+    };
+  }
+
   private async undo(
     primary: BackendLink,
     secondary: BackendLink | undefined,
@@ -232,6 +273,11 @@ export class DualWriter {
     await this.journal.append(entry);
     this.log.warn({ server, tables, reason }, 'secondary missed a write; journaled');
   }
+}
+
+/** An ERR packet after which the server has rolled back the whole transaction. */
+export function endsTransaction(err: Buffer): boolean {
+  return TRANSACTION_ENDING_ERRORS.has(decodeErr(err).errno);
 }
 
 function outcome(bytes: Buffer, status: number, failure: SecondaryFailure | undefined): WriteOutcome {

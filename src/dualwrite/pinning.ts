@@ -9,6 +9,8 @@ export interface Pins {
   /** Seconds and microseconds since the epoch, as SET timestamp takes them. */
   readonly timestamp: string;
   readonly randSeeds?: readonly [number, number] | undefined;
+  /** innodb_lock_wait_timeout for the statement (the secondary's, kept short). */
+  readonly lockWaitTimeout?: number | undefined;
 }
 
 /** Wall-clock time with microseconds, in the form `SET timestamp` accepts. */
@@ -28,6 +30,7 @@ export function pinSql(p: Pins): string {
   const parts = [`timestamp = ${p.timestamp}`];
   if (p.insertId !== undefined && BigInt(p.insertId) > 0n) parts.unshift(`insert_id = ${p.insertId}`);
   if (p.randSeeds) parts.push(`rand_seed1 = ${p.randSeeds[0]}`, `rand_seed2 = ${p.randSeeds[1]}`);
+  if (p.lockWaitTimeout !== undefined) parts.push(`innodb_lock_wait_timeout = ${p.lockWaitTimeout}`);
   return `SET ${parts.join(', ')}`;
 }
 

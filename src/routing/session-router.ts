@@ -1,5 +1,5 @@
 import type { BackendLink, LinkResponse, ResponseSink } from '../backend/backend-link.js';
-import type { DualWriter } from '../dualwrite/dual-writer.js';
+import { type DualWriter, endsTransaction } from '../dualwrite/dual-writer.js';
 import { queryPayload } from '../dualwrite/pinning.js';
 import type { Logger } from '../log.js';
 import { COM, CURSOR_TYPE, SERVER_STATUS } from '../protocol/constants.js';
@@ -61,6 +61,7 @@ export class SessionRouter {
   /** Tables written in the current transaction, journaled if the secondary loses it. */
   private readonly txTables = new Set<string>();
   private secondaryTxLost = false;
+  private primaryRolledBack = false;
   private readonly lockModes = new WeakMap<BackendLink, number>();
 
   constructor(
@@ -130,6 +131,19 @@ export class SessionRouter {
       return;
     }
     const secondary = secondaryName ? await this.secondaryLink(secondaryName) : undefined;
+    await this.dispatch(payload, sink, mode, primary, secondary);
+    if (this.primaryRolledBack) await this.afterPrimaryRollback(secondary);
+  }
+
+  private async dispatch(
+    payload: Buffer,
+    sink: ResponseSink,
+    mode: Mode,
+    primary: BackendLink,
+    secondary: BackendLink | undefined,
+  ): Promise<void> {
+    const primaryName = primaryOf(mode);
+    const secondaryName = secondaryOf(mode);
     const command = payload[0]!;
     switch (command) {
       case COM.QUERY:
@@ -162,7 +176,20 @@ export class SessionRouter {
   }
 
   private track(r: LinkResponse): void {
+    if (r.tracker.error) {
+      // A deadlock on the primary ends its transaction; the secondary's half is rolled back
+      // before the next command (see handle()).
+      if (this.inTransaction && endsTransaction(r.tracker.error)) this.primaryRolledBack = true;
+      return;
+    }
     if (r.tracker.status || r.tracker.lastOk || r.tracker.resultSets) this.status = r.tracker.status;
+  }
+
+  private async afterPrimaryRollback(secondary: BackendLink | undefined): Promise<void> {
+    this.primaryRolledBack = false;
+    this.status &= ~SERVER_STATUS.IN_TRANS;
+    if (secondary && !secondary.isBroken) await secondary.send(queryPayload('ROLLBACK')).catch(() => undefined);
+    this.endOfStatement();
   }
 
   private async query(

@@ -1,4 +1,4 @@
-import { RESERVED_WORDS } from './keywords.js';
+import { knownWord, RESERVED_WORDS } from './keywords.js';
 import { Lexer, type LexOptions, TokenType } from './lexer.js';
 
 /**
@@ -106,13 +106,12 @@ function shape(sql: string, options: LexOptions | undefined, parseable: boolean)
     let lower = '';
     switch (type) {
       case TokenType.Word: {
-        const text = lexer.text();
-        lower = text.toLowerCase();
-        if (prev !== Prev.Dot && RESERVED_WORDS.has(lower)) {
+        lower = knownWord(sql, lexer.start, lexer.end) ?? '';
+        if (lower !== '' && prev !== Prev.Dot && RESERVED_WORDS.has(lower)) {
           piece = lower;
           next = Prev.Other;
         } else {
-          piece = text;
+          piece = lexer.text();
           next = Prev.Name;
         }
         break;

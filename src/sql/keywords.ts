@@ -27,3 +27,42 @@ export const RESERVED_WORDS: ReadonlySet<string> = new Set(
   unsigned update usage use using utc_date utc_time utc_timestamp values varbinary varchar
   varcharacter varying when where while with write xor year_month zerofill`.split(/\s+/),
 );
+
+/** Unreserved words that the fingerprint must recognise (see fingerprint.ts). */
+const OTHER_KNOWN_WORDS = ['value', 'autocommit', 'offset', 'fixed', 'datetime', 'time', 'timestamp'];
+
+const KNOWN_BY_HASH = new Map<number, string>();
+for (const word of [...RESERVED_WORDS, ...OTHER_KNOWN_WORDS]) {
+  const hash = foldedHash(word, 0, word.length);
+  if (KNOWN_BY_HASH.has(hash)) throw new Error(`keyword hash collision: ${word}`);
+  KNOWN_BY_HASH.set(hash, word);
+}
+
+/** FNV-1a of the text with ASCII letters folded to lower case; -1 for a non-ASCII character. */
+function foldedHash(text: string, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 0x80) return -1;
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h;
+}
+
+/**
+ * The lower-case form of the word `text[start, end)` when it is a reserved word or one of the
+ * few others the fingerprint looks for; undefined otherwise. Allocates nothing: the
+ * fingerprint calls it for every word of every statement.
+ */
+export function knownWord(text: string, start: number, end: number): string | undefined {
+  if (end - start > 20) return undefined;
+  const word = KNOWN_BY_HASH.get(foldedHash(text, start, end));
+  if (word === undefined || word.length !== end - start) return undefined;
+  for (let i = 0; i < word.length; i++) {
+    let c = text.charCodeAt(start + i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== word.charCodeAt(i)) return undefined;
+  }
+  return word;
+}

@@ -76,25 +76,43 @@ function isHexDigit(c: number): boolean {
   return isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
 
+/** ASCII characters that may appear in an unquoted identifier: letters, digits, `_`, `$`. */
+const WORD_CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  WORD_CHARS[c] = /[A-Za-z0-9_$]/.test(String.fromCharCode(c)) ? 1 : 0;
+}
+
 /** A character that may appear in an unquoted identifier (characters above U+007F included). */
 export function isWordChar(c: number): boolean {
-  return (
-    (c >= 0x61 && c <= 0x7a) ||
-    (c >= 0x41 && c <= 0x5a) ||
-    isDigit(c) ||
-    c === CH.UNDERSCORE ||
-    c === CH.DOLLAR ||
-    c >= 0x80
-  );
+  return c < 128 ? WORD_CHARS[c] === 1 : c === c; // NaN (past the end) is not a character
 }
 
 function isSpace(c: number): boolean {
   return c === CH.SPACE || (c >= CH.TAB && c <= 0x0d);
 }
 
-// Operators of three, then two characters; anything else is a one-character operator.
-const OPERATORS_3 = new Set(['<=>', '->>']);
-const OPERATORS_2 = new Set(['<=', '>=', '<>', '!=', ':=', '||', '&&', '<<', '>>', '->']);
+/** Length of the operator at `p`: `<=>` and `->>`, then `<=`, `>=`, `<>`, `!=`, `:=`, `||`, `&&`, `<<`, `>>`, `->`. */
+function operatorLength(sql: string, p: number, c: number): number {
+  const c1 = sql.charCodeAt(p + 1);
+  switch (c) {
+    case 0x3c: // <
+      if (c1 === 0x3d) return sql.charCodeAt(p + 2) === 0x3e ? 3 : 2;
+      return c1 === 0x3e || c1 === 0x3c ? 2 : 1;
+    case 0x3e: // >
+      return c1 === 0x3d || c1 === 0x3e ? 2 : 1;
+    case 0x2d: // -
+      if (c1 === 0x3e) return sql.charCodeAt(p + 2) === 0x3e ? 3 : 2;
+      return 1;
+    case 0x21: // !
+    case 0x3a: // :
+      return c1 === 0x3d ? 2 : 1;
+    case 0x7c: // |
+    case 0x26: // &
+      return c1 === c ? 2 : 1;
+    default:
+      return 1;
+  }
+}
 
 export class Lexer {
   /** Type of the current token. */
@@ -165,10 +183,7 @@ export class Lexer {
       type = this.scanVariable(start, c1);
     } else {
       type = TokenType.Operator;
-      const three = sql.slice(start, start + 3);
-      if (OPERATORS_3.has(three)) this.pos = start + 3;
-      else if (OPERATORS_2.has(three.slice(0, 2))) this.pos = start + 2;
-      else this.pos = start + 1;
+      this.pos = start + operatorLength(sql, start, c);
     }
     this.end = this.pos;
     this.type = type;

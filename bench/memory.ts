@@ -6,6 +6,7 @@ import type { MariaDbInstance } from '../src/sandbox/mariadb-instance.js';
 import { raiseOpenFilesLimit, rssBytes, sampleRss } from './processes.js';
 import { streamQuery } from './raw-client.js';
 import {
+  checkTag,
   type HostInfo,
   hostInfo,
   hostMarkdown,
@@ -270,6 +271,7 @@ async function main(argv: string[]): Promise<void> {
       'stream-seconds': { type: 'string' },
       'idle-connections': { type: 'string' },
       keep: { type: 'boolean', default: false },
+      tag: { type: 'string' },
     },
   });
   const base = values.quick ? QUICK_MEMORY : FULL_MEMORY;
@@ -285,8 +287,9 @@ async function main(argv: string[]): Promise<void> {
     const host = await hostInfo({ mariadb: await serverVersion(server.instance) });
     const report = await measureMemory(server.instance, server.dir, s, host, log);
     log(`\n${memoryText(report)}\n`);
-    const files = await saveResults(s.quick ? 'memory-quick' : 'memory', report, memoryMarkdown(report), {
-      latest: !s.quick,
+    const files = await saveResults('memory', report, memoryMarkdown(report), {
+      quick: s.quick,
+      tag: checkTag(values.tag ?? process.env['BENCH_TAG']),
     });
     log(`saved ${files.join(', ')}`);
   } finally {

@@ -82,24 +82,38 @@ export function hostMarkdown(host: HostInfo): string {
     .join('\n');
 }
 
-/** Writes `<date>-<stem>.json` and `.md`, and `latest-<stem>.md` unless told not to. */
+export interface ResultsLabel {
+  /** A quick run: files get `-quick` and latest-* is left alone. */
+  readonly quick: boolean;
+  /** A labelled experiment (--tag, BENCH_TAG): files get `-<tag>` and latest-* is left alone. */
+  readonly tag?: string | undefined;
+}
+
+/** Writes `<date>-<stem>[-quick][-<tag>].json` and `.md`, and `latest-<stem>.md` for a plain full run. */
 export async function saveResults(
   stem: string,
   json: unknown,
   markdown: string,
-  opts: { latest: boolean },
+  label: ResultsLabel,
 ): Promise<string[]> {
   await mkdir(RESULTS_DIR, { recursive: true });
-  const base = join(RESULTS_DIR, `${today()}-${stem}`);
+  const suffix = `${label.quick ? '-quick' : ''}${label.tag ? `-${label.tag}` : ''}`;
+  const base = join(RESULTS_DIR, `${today()}-${stem}${suffix}`);
   const files = [`${base}.json`, `${base}.md`];
   await writeFile(files[0]!, `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(files[1]!, markdown);
-  if (opts.latest) {
+  if (!suffix) {
     const latest = join(RESULTS_DIR, `latest-${stem}.md`);
     await writeFile(latest, markdown);
     files.push(latest);
   }
   return files;
+}
+
+export function checkTag(tag: string | undefined): string | undefined {
+  if (tag !== undefined && !/^[\w.-]+$/.test(tag))
+    throw new Error(`--tag must be letters, digits, . _ or -, got ${tag}`);
+  return tag || undefined;
 }
 
 export function round(n: number, digits = 2): number {

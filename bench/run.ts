@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import type { MariaDbInstance } from '../src/sandbox/mariadb-instance.js';
 import { hotSpotsMarkdown, hotSpotsText, readProfile, summarise, tandemTotals } from './cpu-profile.js';
 import { FULL_MEMORY, measureMemory, memoryMarkdown, memoryText, QUICK_MEMORY } from './memory.js';
-import { hostInfo, saveResults, today } from './report.js';
+import { checkTag, hostInfo, saveResults, today } from './report.js';
 import { serverVersion, startBenchServer } from './server.js';
 import {
   type DataSet,
@@ -53,6 +53,7 @@ const USAGE = `npm run bench -- [options]
   --rounds N            repeat the sweep, keep the median (BENCH_ROUNDS, default 1)
   --haproxy-threads N   HAProxy nbthread (default 1, like tandem's one event loop)
   --keep                keep the temporary folder (server datadir, proxy logs, profiles)
+  --tag NAME            label an experiment: results go to <date>-<stem>-NAME.*, latest-* untouched
 Environment: BENCH_TANDEM_NODE_FLAGS adds node flags to every tandem process
   (e.g. '--max-semi-space-size=1'); SYSBENCH and HAPROXY name the binaries.`;
 
@@ -96,6 +97,7 @@ function options(argv: string[]) {
       rounds: { type: 'string' },
       'haproxy-threads': { type: 'string' },
       keep: { type: 'boolean', default: false },
+      tag: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -111,6 +113,7 @@ function options(argv: string[]) {
     help: values.help,
     quick: q,
     keep: values.keep,
+    tag: checkTag(values.tag ?? process.env['BENCH_TAG']),
     throughput: all || values.proxy,
     memory: all || values.memory,
     profile: values.profile,
@@ -165,9 +168,7 @@ async function throughput(o: Options, instance: MariaDbInstance, dir: string, to
   };
   log(`\n${throughputText(rows)}\n`);
   for (const s of skipped) log(`skipped: ${s}`);
-  const files = await saveResults(o.quick ? 'proxy-quick' : 'proxy', report, throughputMarkdown(report), {
-    latest: !o.quick,
-  });
+  const files = await saveResults('proxy', report, throughputMarkdown(report), o);
   log(`saved ${files.join(', ')}\n`);
 }
 
@@ -223,14 +224,7 @@ ${hotSpotsMarkdown(own)}
 
 Machine: ${JSON.stringify(await hostInfo(tools))}
 `;
-  const files = await saveResults(
-    o.quick ? 'tandem-profile-quick' : 'tandem-profile',
-    { qps, summary, own },
-    markdown,
-    {
-      latest: !o.quick,
-    },
-  );
+  const files = await saveResults('tandem-profile', { qps, summary, own }, markdown, o);
   log(
     `saved ${files.join(', ')} (raw profile: ${join(profDir, file)}${o.keep ? '' : ', removed at the end; --keep keeps it'})\n`,
   );
@@ -280,9 +274,7 @@ async function main(argv: string[]): Promise<void> {
         log,
       );
       log(`\n${memoryText(report)}\n`);
-      const files = await saveResults(o.quick ? 'memory-quick' : 'memory', report, memoryMarkdown(report), {
-        latest: !o.quick,
-      });
+      const files = await saveResults('memory', report, memoryMarkdown(report), o);
       log(`saved ${files.join(', ')}`);
     }
   } finally {

@@ -170,7 +170,12 @@ export class DualWriter {
   ): Promise<SecondaryFailure | undefined> {
     const ok = primaryResult.tracker.lastOk ? decodeOk(primaryResult.tracker.lastOk) : undefined;
     try {
-      const pins = { insertId: ok?.lastInsertId, timestamp, randSeeds, lockWaitTimeout: SECONDARY_LOCK_WAIT_S };
+      const pins = {
+        insertId: ok?.lastInsertId,
+        timestamp,
+        randSeeds,
+        lockWaitTimeout: SECONDARY_LOCK_WAIT_S,
+      };
       const pinned = secondary.send(queryPayload(pinSql(pins)));
       const statement = secondary.send(req.secondaryPayload);
       const unpinned = secondary.send(UNPIN_SECONDARY);

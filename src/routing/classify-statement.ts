@@ -21,6 +21,12 @@ export function classifyStatement(sql: string): StatementInfo {
     intoVariable: kind === 'read' && /\bINTO\s+@/i.test(text),
     bulkInsert: /^(INSERT|REPLACE)\b[\s\S]*\bSELECT\b/i.test(text),
     localInfile: /^LOAD\s+DATA\s+(\w+\s+)*?LOCAL\b/i.test(text),
+    endsWith:
+      word === 'COMMIT' || word === 'BEGIN' || /^START\s+TRANSACTION/i.test(text)
+        ? 'commit'
+        : word === 'ROLLBACK' && !/^ROLLBACK\s+(WORK\s+)?TO\b/i.test(text)
+          ? 'rollback'
+          : undefined,
     database: word === 'USE' ? text.slice(3).trim().replace(/[`;]/g, '') : undefined,
   };
 }

@@ -61,6 +61,7 @@ export class SessionRouter {
   /** Tables written in the current transaction, journaled if the secondary loses it. */
   private readonly txTables = new Set<string>();
   private secondaryTxLost = false;
+  private txWrote = false;
   private primaryRolledBack = false;
   private readonly lockModes = new WeakMap<BackendLink, number>();
 
@@ -188,7 +189,8 @@ export class SessionRouter {
   private async afterPrimaryRollback(secondary: BackendLink | undefined): Promise<void> {
     this.primaryRolledBack = false;
     this.status &= ~SERVER_STATUS.IN_TRANS;
-    if (secondary && !secondary.isBroken) await secondary.send(queryPayload('ROLLBACK')).catch(() => undefined);
+    if (secondary && !secondary.isBroken)
+      await secondary.send(queryPayload('ROLLBACK')).catch(() => undefined);
     this.endOfStatement();
   }
 
@@ -215,7 +217,7 @@ export class SessionRouter {
       }
       case 'transaction':
       case 'session':
-        return this.onBoth(payload, sink, primary, secondary, info.kind, info.fingerprint);
+        return this.onBoth(payload, sink, primary, secondary, info);
       default:
         return this.write(payload, payload, info, sink, mode, primary, secondary);
     }
@@ -253,7 +255,10 @@ export class SessionRouter {
       sink.write(encodeErr(new MysqlError('ER_UNKNOWN_ERROR', `tandem: ${unpinnable} (policy strict)`), 1));
       return;
     }
-    if (this.inTransaction) for (const t of info.tables) this.txTables.add(t);
+    if (this.inTransaction) {
+      this.txWrote = true;
+      for (const t of info.tables) this.txTables.add(t);
+    }
     const outcome = await writer.run(primary, secondary, secondaryName, {
       primaryPayload,
       secondaryPayload,
@@ -310,6 +315,7 @@ export class SessionRouter {
   private endOfStatement(): void {
     if (this.inTransaction) return;
     this.txTables.clear();
+    this.txWrote = false;
     this.secondaryTxLost = false;
   }
 
@@ -323,32 +329,53 @@ export class SessionRouter {
     sink: ResponseSink,
     primary: BackendLink,
     secondary: BackendLink | undefined,
-    kind: StatementInfo['kind'] = 'session',
-    fingerprint = '',
+    info?: StatementInfo,
   ): Promise<void> {
+    const control = info?.kind === 'transaction';
+    const commits = control && info?.endsWith === 'commit' && this.inTransaction && this.txWrote;
+    const secondaryGone = !secondary || secondary.isBroken || this.secondaryTxLost;
+    const secondaryName = secondaryOf(this.txMode)!;
+    if (commits && secondaryGone && this.ctx.writer.policy === 'strict') {
+      // The secondary cannot commit what the primary would: under strict nothing is committed.
+      const rolledBack = await primary.send(queryPayload('ROLLBACK'));
+      this.status = rolledBack.tracker.status & ~SERVER_STATUS.IN_TRANS;
+      this.endOfStatement();
+      const why = `the ${secondaryName} lost this transaction before its COMMIT`;
+      sink.write(
+        encodeErr(
+          new MysqlError('ER_UNKNOWN_ERROR', `tandem: ${why}; it was rolled back (policy strict)`),
+          1,
+        ),
+      );
+      return;
+    }
     const r = await primary.send(payload);
     this.track(r);
-    const control = kind === 'transaction';
+    let secondaryMissed: string | undefined;
     if (secondary && !secondary.isBroken && (control || !r.tracker.error)) {
       const rollback = control && (r.tracker.error !== undefined || this.secondaryTxLost);
-      const s = await secondary.send(rollback ? queryPayload('ROLLBACK') : payload).catch(() => undefined);
-      if (s?.tracker.error && !rollback) {
+      const s = await secondary
+        .send(rollback ? queryPayload('ROLLBACK') : payload)
+        .catch((err: Error) => err);
+      if (s instanceof Error) secondaryMissed = s.message;
+      else if (s.tracker.error && !rollback) {
         const e = decodeErr(s.tracker.error);
         this.ctx.logger.warn(
           { errno: e.errno, err: e.message },
           'secondary refused a statement the primary ran',
         );
-        if (control && this.txTables.size > 0 && !this.secondaryTxLost) {
-          const mode = this.txMode;
-          await this.ctx.writer.record(
-            secondaryOf(mode)!,
-            this.database,
-            [...this.txTables],
-            fingerprint,
-            e.message,
-          );
-        }
+        secondaryMissed = e.message;
       }
+    } else if (secondaryGone) secondaryMissed = `${secondaryName} server unavailable`;
+    if (commits && !r.tracker.error && secondaryMissed && !this.secondaryTxLost) {
+      // Committed on the primary only: the journal must name every table the transaction wrote.
+      await this.ctx.writer.record(
+        secondaryName,
+        this.database,
+        [...this.txTables],
+        info!.fingerprint,
+        secondaryMissed,
+      );
     }
     this.endOfStatement();
     sink.write(r.bytes!);

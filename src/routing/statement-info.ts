@@ -16,6 +16,11 @@ export interface StatementInfo {
   readonly localInfile: boolean;
   /** INSERT/REPLACE ... SELECT: InnoDB hands out its ids as a bulk insert. */
   readonly bulkInsert: boolean;
+  /**
+   * Transaction control that ends the open transaction by committing it: COMMIT, and BEGIN /
+   * START TRANSACTION (which commit an open one first). ROLLBACK ends it without.
+   */
+  readonly endsWith: 'commit' | 'rollback' | undefined;
   /** `USE db`: the schema the session moves to. */
   readonly database: string | undefined;
 }

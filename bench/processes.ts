@@ -172,3 +172,21 @@ export async function cpuTimes(pid: number): Promise<{ user: number; system: num
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return { user: Number(fields[11] ?? 0) / 100, system: Number(fields[12] ?? 0) / 100 };
 }
+
+/** CPU time the whole machine has been busy (user, nice, system, irq, softirq), in seconds. */
+export async function machineBusySeconds(): Promise<number> {
+  const first = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = first
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return (user + nice + system + irq + softirq) / 100;
+}
+
+/** CPU time of this process and of its reaped children (sysbench runs), in seconds. */
+export async function selfAndChildrenSeconds(): Promise<number> {
+  const text = await readFile('/proc/self/stat', 'utf8');
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+}

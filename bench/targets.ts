@@ -33,6 +33,8 @@ export interface Target {
 export interface Upstream {
   readonly host: string;
   readonly port: number;
+  /** The server's process, when it is ours (its CPU is then not counted as another job's). */
+  readonly pid?: number | undefined;
 }
 
 export interface TargetOptions {

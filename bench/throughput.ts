@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { cpuTimes } from './processes.js';
+import { cpuTimes, machineBusySeconds, selfAndChildrenSeconds } from './processes.js';
 import { type Cell, type HostInfo, hostMarkdown, markdownTable, round, textTable } from './report.js';
 import { type DataSet, run, type SysbenchResult, type Workload } from './sysbench.js';
 import { startTarget, type TargetName, type Upstream } from './targets.js';
@@ -32,6 +32,11 @@ export interface Measurement extends SysbenchResult {
   /** The proxy's CPU time per query, in microseconds: in its own code (user) and in the kernel (sys). */
   readonly proxyUserUsPerQuery: number | undefined;
   readonly proxySysUsPerQuery: number | undefined;
+  /**
+   * CPU used meanwhile by processes outside the benchmark (other jobs on the machine), as % of
+   * one core: high values mean the figures are disturbed and the run should be repeated.
+   */
+  readonly otherCpuPercent: number;
 }
 
 export interface Row extends Measurement {
@@ -67,11 +72,19 @@ async function measureOne(
     const endpoint = { host: target.host, port: target.port, user: 'root', database: s.database };
     const threads = s.threads[workload];
     if (s.warmupSeconds > 0) await run(endpoint, s.data, { workload, threads, seconds: s.warmupSeconds });
+    const ours = async () =>
+      (await selfAndChildrenSeconds()) +
+      (upstream.pid === undefined ? 0 : sum(await cpuTimes(upstream.pid))) +
+      (target.pid === undefined ? 0 : sum(await cpuTimes(target.pid)));
+    const busyBefore = await machineBusySeconds();
+    const oursBefore = await ours();
     const before = target.pid === undefined ? undefined : await cpuTimes(target.pid);
     const started = performance.now();
     const result = await run(endpoint, s.data, { workload, threads, seconds: s.seconds });
     const elapsed = (performance.now() - started) / 1000;
     const after = target.pid === undefined ? undefined : await cpuTimes(target.pid);
+    const others = (await machineBusySeconds()) - busyBefore - ((await ours()) - oursBefore);
+    const otherCpuPercent = Math.max(0, round((100 * others) / elapsed, 0));
     const queries = result.qps * result.seconds;
     const cpu =
       before && after
@@ -90,12 +103,17 @@ async function measureOne(
         (cpu.proxyCpuPercent === undefined
           ? ''
           : `  proxy cpu ${cpu.proxyCpuPercent}% (${cpu.proxyUserUsPerQuery} + ${cpu.proxySysUsPerQuery} µs/query)`) +
+        `  other load ${otherCpuPercent}%` +
         (result.errors > 0 ? `  (${result.errors} ignored errors)` : ''),
     );
-    return { ...result, target: name, workload, threads, ...cpu };
+    return { ...result, target: name, workload, threads, ...cpu, otherCpuPercent };
   } finally {
     await target.stop();
   }
+}
+
+function sum(t: { user: number; system: number }): number {
+  return t.user + t.system;
 }
 
 function median<T>(items: readonly T[], key: (t: T) => number): T {
@@ -157,6 +175,7 @@ const HEADER = [
   'proxy CPU %',
   'proxy user µs/q',
   'proxy sys µs/q',
+  'other load %',
 ];
 
 function cells(rows: readonly Row[]): Cell[][] {
@@ -172,6 +191,7 @@ function cells(rows: readonly Row[]): Cell[][] {
     opt(r.proxyCpuPercent, 0),
     opt(r.proxyUserUsPerQuery, 1),
     opt(r.proxySysUsPerQuery, 1),
+    r.otherCpuPercent,
   ]);
 }
 
@@ -198,7 +218,9 @@ ${s.warmupSeconds} s warm-up; threads ${Object.entries(s.threads)
 Targets run one after another against one MariaDB server; proxy CPU % is the proxy process's
 user+system time over the run (100 = one core); user and sys µs/q split that time per query
 into the proxy's own work (user: JavaScript, V8, libuv; HAProxy's C) and the kernel's (sys:
-mostly loopback TCP, the same for every proxy).${s.skipped.length ? `\nSkipped: ${s.skipped.join('; ')}.` : ''}
+mostly loopback TCP, the same for every proxy). Other load % is the CPU that processes outside
+the benchmark used meanwhile (100 = one core); well above 10, the machine was shared and the
+figures are disturbed.${s.skipped.length ? `\nSkipped: ${s.skipped.join('; ')}.` : ''}
 
 Machine:
 ${hostMarkdown(report.host)}

@@ -1,4 +1,4 @@
-import { knownWord, RESERVED_WORDS } from './keywords.js';
+import { knownWord } from './keywords.js';
 import { Lexer, type LexOptions, TokenType } from './lexer.js';
 
 /**
@@ -47,32 +47,26 @@ const NUMERIC_ARGUMENTS = new Set([
 
 function shape(sql: string, options: LexOptions | undefined, parseable: boolean): string {
   const lexer = new Lexer(sql, options);
-  let out = '';
-  let prev: Prev = Prev.Start;
+  const w = new ShapeWriter(parseable);
   let prevLower = '';
   let depth = 0;
   let sign = '';
-  let semicolon = false;
   let autocommit = 0;
-  // IN (...) of literals: where the list began and at which depth its items are.
-  let inStart = -1;
-  let inDepth = 0;
-  // VALUES rows: the depth of VALUES, where the current row began, the comma before it, the last row.
+  // IN (...) of literals: the depth of its items while it is being read, else -1.
+  let inDepth = -1;
+  // VALUES rows: the depth of VALUES while its rows are being read, else -1.
   let valuesDepth = -1;
-  let rowStart = -1;
-  let commaAt = -1;
-  let lastRow = '';
   // For the parser: 1 after LIMIT/OFFSET, 2 after its first number (a comma may follow); the depth of a type's (n, m).
   let numeric = 0;
   let numericDepth = -1;
 
   for (let type = lexer.next(); type !== TokenType.End; type = lexer.next()) {
     if (type === TokenType.Semicolon) {
-      if (sign !== '') out += ` ${sign}`;
-      if (out !== '') semicolon = true;
+      if (sign !== '') w.emit(sign, Prev.Other, false);
+      w.endStatement();
       sign = '';
       depth = 0;
-      inStart = -1;
+      inDepth = -1;
       valuesDepth = -1;
       autocommit = 0;
       continue;
@@ -82,22 +76,30 @@ function shape(sql: string, options: LexOptions | undefined, parseable: boolean)
     const oneChar = isOperator && lexer.end === lexer.start + 1;
 
     // A sign in front of a number belongs to the literal when nothing before it is an operand.
-    if (oneChar && (first === 0x2d || first === 0x2b) && prev !== Prev.Name && prev !== Prev.Value) {
+    if (oneChar && (first === 0x2d || first === 0x2b) && w.prev !== Prev.Name && w.prev !== Prev.Value) {
       if (sign === '') {
         sign = first === 0x2d ? '-' : '+';
         continue;
       }
     }
     if (sign !== '' && type !== TokenType.Number) {
-      out += spaced(out, prev, semicolon, false) + sign;
-      semicolon = false;
-      prev = Prev.Other;
+      if (inDepth >= 0) {
+        w.abandonInList();
+        inDepth = -1;
+      }
+      w.emit(sign, Prev.Other, false);
       prevLower = '';
-      if (inStart >= 0) inStart = -1;
     }
     sign = '';
 
-    if (valuesDepth >= 0 && depth === valuesDepth && !(oneChar && (first === 0x28 || first === 0x2c))) {
+    const opensRow = oneChar && first === 0x28 && depth === valuesDepth;
+    if (valuesDepth >= 0 && depth === valuesDepth && !opensRow) {
+      if (oneChar && first === 0x2c) {
+        // Held back: dropped with the row after it if that row repeats the last.
+        w.holdComma();
+        continue;
+      }
+      w.releaseComma();
       valuesDepth = -1;
     }
 
@@ -106,8 +108,9 @@ function shape(sql: string, options: LexOptions | undefined, parseable: boolean)
     let lower = '';
     switch (type) {
       case TokenType.Word: {
-        lower = knownWord(sql, lexer.start, lexer.end) ?? '';
-        if (lower !== '' && prev !== Prev.Dot && RESERVED_WORDS.has(lower)) {
+        const known = knownWord(sql, lexer.start, lexer.end);
+        if (known !== undefined) lower = known.word;
+        if (known?.reserved === true && w.prev !== Prev.Dot) {
           piece = lower;
           next = Prev.Other;
         } else {
@@ -160,56 +163,146 @@ function shape(sql: string, options: LexOptions | undefined, parseable: boolean)
       if (next === Prev.Open && NUMERIC_ARGUMENTS.has(prevLower)) numericDepth = depth + 1;
       else if (oneChar && first === 0x29 && depth === numericDepth) numericDepth = -1;
     }
-    if (
-      inStart >= 0 &&
-      !(depth === inDepth && (isLiteral || (oneChar && (first === 0x2c || first === 0x29))))
-    ) {
-      inStart = -1;
+    const closes = oneChar && first === 0x29;
+    if (inDepth >= 0 && !(depth === inDepth && (isLiteral || closes || (oneChar && first === 0x2c)))) {
+      w.abandonInList();
+      inDepth = -1;
     }
 
     if (next === Prev.Open) {
-      if (prevLower === 'in' && prev === Prev.Other) {
-        inStart = out.length;
+      if (opensRow) w.openRow();
+      else if (prevLower === 'in' && w.prev === Prev.Other) {
+        w.openInList();
         inDepth = depth + 1;
       }
-      if (depth === valuesDepth) rowStart = out.length;
       depth++;
-    } else if (oneChar && first === 0x29) {
+    } else if (closes) {
       depth--;
-    } else if (oneChar && first === 0x2c && depth === valuesDepth) {
-      commaAt = out.length;
     }
 
-    const tight = oneChar && (isTight(first) || (first === 0x28 && prev === Prev.Name));
-    out += spaced(out, prev, semicolon, tight) + piece;
-    semicolon = false;
-    prev = next;
+    if (closes && inDepth >= 0 && depth === inDepth - 1) {
+      w.closeInList();
+      inDepth = -1;
+    } else {
+      w.emit(piece, next, oneChar && (isTight(first) || (first === 0x28 && w.prev === Prev.Name)));
+    }
     prevLower = lower;
 
-    if (oneChar && first === 0x29) {
-      if (inStart >= 0 && depth === inDepth - 1) {
-        out = `${out.slice(0, inStart)} ${parseable ? "('0')" : '(?+)'}`;
-        inStart = -1;
-      }
-      if (depth === valuesDepth && rowStart >= 0) {
-        const row = out.slice(rowStart).trimStart();
-        if (row === lastRow && commaAt >= 0) out = out.slice(0, commaAt);
-        else lastRow = row;
-        rowStart = -1;
-        commaAt = -1;
-      }
+    if (closes) {
+      if (depth === valuesDepth) w.closeRow();
       if (depth < valuesDepth) valuesDepth = -1;
     }
     if (lower === 'values' || lower === 'value') {
       valuesDepth = depth;
-      lastRow = '';
-      rowStart = -1;
-      commaAt = -1;
+      w.startRows();
     }
   }
-  if (sign !== '') out += spaced(out, prev, semicolon, false) + sign;
-  if (lexer.unterminated && !parseable) out += ' /*unterminated*/';
-  return out;
+  if (sign !== '') w.emit(sign, Prev.Other, false);
+  w.endStatement();
+  return lexer.unterminated && !parseable ? `${w.text} /*unterminated*/` : w.text;
+}
+
+/**
+ * The fingerprint being written. An IN list and a VALUES row are written apart, in `out`,
+ * with what came before kept aside: collapsing one then takes no copy of the text so far.
+ */
+class ShapeWriter {
+  /** What was emitted last, for spacing and for telling a sign from a minus. */
+  prev: Prev = Prev.Start;
+  private out = '';
+  private started = false;
+  private semicolon = false;
+  /** The text before the IN list being written, or undefined. */
+  private beforeInList: string | undefined;
+  /** The text before the VALUES row being written, or undefined, and whether a comma precedes the row. */
+  private beforeRow: string | undefined;
+  private rowComma = false;
+  private comma = false;
+  private lastRow = '';
+
+  constructor(private readonly parseable: boolean) {}
+
+  get text(): string {
+    return this.out;
+  }
+
+  emit(piece: string, next: Prev, tight: boolean): void {
+    if (this.semicolon) {
+      this.out += '; ';
+      this.semicolon = false;
+    } else if (this.started && !tight && this.prev !== Prev.Open && this.prev !== Prev.Dot) {
+      this.out += ' ';
+    }
+    this.out += piece;
+    this.started = true;
+    this.prev = next;
+  }
+
+  openInList(): void {
+    this.beforeInList = this.out;
+    this.out = '';
+  }
+
+  /** The list held only literals: it becomes `(?+)`. */
+  closeInList(): void {
+    this.out = `${this.beforeInList ?? ''} ${this.parseable ? "('0')" : '(?+)'}`;
+    this.beforeInList = undefined;
+    this.prev = Prev.Value;
+  }
+
+  abandonInList(): void {
+    if (this.beforeInList === undefined) return;
+    this.out = this.beforeInList + this.out;
+    this.beforeInList = undefined;
+  }
+
+  startRows(): void {
+    this.lastRow = '';
+    this.comma = false;
+  }
+
+  holdComma(): void {
+    this.comma = true;
+    this.prev = Prev.Other;
+  }
+
+  releaseComma(): void {
+    if (!this.comma) return;
+    this.comma = false;
+    this.out += ',';
+  }
+
+  openRow(): void {
+    this.beforeRow = this.out;
+    this.rowComma = this.comma;
+    this.comma = false;
+    this.out = '';
+    // Every row starts alike, after VALUES or after a comma.
+    this.prev = Prev.Other;
+  }
+
+  /** A row that repeats the last one is dropped with its comma. */
+  closeRow(): void {
+    if (this.beforeRow === undefined) return;
+    const row = this.out;
+    if (this.rowComma && row === this.lastRow) {
+      this.out = this.beforeRow;
+    } else {
+      this.out = this.beforeRow + (this.rowComma ? ',' : '') + row;
+      this.lastRow = row;
+    }
+    this.beforeRow = undefined;
+  }
+
+  endStatement(): void {
+    this.abandonInList();
+    if (this.beforeRow !== undefined) {
+      this.out = this.beforeRow + (this.rowComma ? ',' : '') + this.out;
+      this.beforeRow = undefined;
+    }
+    this.releaseComma();
+    if (this.started) this.semicolon = true;
+  }
 }
 
 /** What was emitted last, for spacing and for telling a sign from a minus. */
@@ -230,12 +323,6 @@ enum Prev {
 /** `,`, `)` and `.` follow the previous token without a space. */
 function isTight(first: number): boolean {
   return first === 0x2c || first === 0x29 || first === 0x2e;
-}
-
-function spaced(out: string, prev: Prev, semicolon: boolean, tight: boolean): string {
-  if (semicolon) return '; ';
-  if (out === '' || tight || prev === Prev.Open || prev === Prev.Dot) return '';
-  return ' ';
 }
 
 /** `"a""b"` under ANSI_QUOTES names what `` `a"b` `` names. */

@@ -31,38 +31,38 @@ export const RESERVED_WORDS: ReadonlySet<string> = new Set(
 /** Unreserved words that the fingerprint must recognise (see fingerprint.ts). */
 const OTHER_KNOWN_WORDS = ['value', 'autocommit', 'offset', 'fixed', 'datetime', 'time', 'timestamp'];
 
-const KNOWN_BY_HASH = new Map<number, string>();
-for (const word of [...RESERVED_WORDS, ...OTHER_KNOWN_WORDS]) {
-  const hash = foldedHash(word, 0, word.length);
-  if (KNOWN_BY_HASH.has(hash)) throw new Error(`keyword hash collision: ${word}`);
-  KNOWN_BY_HASH.set(hash, word);
+export interface KnownWord {
+  /** Lower case. */
+  readonly word: string;
+  readonly reserved: boolean;
 }
 
-/** FNV-1a of the text with ASCII letters folded to lower case; -1 for a non-ASCII character. */
-function foldedHash(text: string, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) {
-    let c = text.charCodeAt(i);
-    if (c >= 0x80) return -1;
-    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-    h = Math.imul(h ^ c, 0x01000193);
-  }
-  return h;
+/** Known words by first letter and length (index `letter * 32 + length`): a lookup compares a few words. */
+const MAX_KNOWN_LENGTH = 20;
+const KNOWN_BY_START: (KnownWord[] | undefined)[] = [];
+for (const word of [...RESERVED_WORDS, ...OTHER_KNOWN_WORDS]) {
+  const key = word.charCodeAt(0) * 32 + word.length;
+  KNOWN_BY_START[key] = [...(KNOWN_BY_START[key] ?? []), { word, reserved: RESERVED_WORDS.has(word) }];
 }
 
 /**
- * The lower-case form of the word `text[start, end)` when it is a reserved word or one of the
- * few others the fingerprint looks for; undefined otherwise. Allocates nothing: the
+ * The word `text[start, end)` when it is a reserved word or one of the few others the
+ * fingerprint looks for, whatever its case; undefined otherwise. Allocates nothing: the
  * fingerprint calls it for every word of every statement.
  */
-export function knownWord(text: string, start: number, end: number): string | undefined {
-  if (end - start > 20) return undefined;
-  const word = KNOWN_BY_HASH.get(foldedHash(text, start, end));
-  if (word === undefined || word.length !== end - start) return undefined;
-  for (let i = 0; i < word.length; i++) {
-    let c = text.charCodeAt(start + i);
-    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-    if (c !== word.charCodeAt(i)) return undefined;
+export function knownWord(text: string, start: number, end: number): KnownWord | undefined {
+  const length = end - start;
+  if (length > MAX_KNOWN_LENGTH) return undefined;
+  const candidates = KNOWN_BY_START[(text.charCodeAt(start) | 0x20) * 32 + length];
+  if (candidates === undefined) return undefined;
+  outer: for (const known of candidates) {
+    const word = known.word;
+    for (let i = 1; i < length; i++) {
+      let c = text.charCodeAt(start + i);
+      if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+      if (c !== word.charCodeAt(i)) continue outer;
+    }
+    return known;
   }
-  return word;
+  return undefined;
 }

@@ -84,7 +84,7 @@ for (let c = 0; c < 128; c++) {
 
 /** A character that may appear in an unquoted identifier (characters above U+007F included). */
 export function isWordChar(c: number): boolean {
-  return c < 128 ? WORD_CHARS[c] === 1 : c === c; // NaN (past the end) is not a character
+  return c < 0x80 ? WORD_CHARS[c] === 1 : c >= 0x80; // NaN, past the end, is neither
 }
 
 function isSpace(c: number): boolean {
@@ -143,8 +143,6 @@ export class Lexer {
 
   /** Moves to the next token and returns its type. */
   next(): TokenType {
-    const prevType = this.type;
-    const prevChar = this.end > 0 ? this.sql.charCodeAt(this.end - 1) : 0;
     this.skipTrivia();
     const sql = this.sql;
     const start = this.pos;
@@ -168,7 +166,7 @@ export class Lexer {
       this.pos = this.skipQuoted(start + 1, CH.BACKTICK, false);
     } else if (isDigit(c)) {
       type = this.scanNumberOrWord(start);
-    } else if (c === CH.DOT && isDigit(c1) && !this.endsOperand(prevType, prevChar)) {
+    } else if (c === CH.DOT && isDigit(c1) && !this.endsOperand()) {
       type = TokenType.Number;
       this.pos = this.scanDecimal(start);
     } else if (isWordChar(c)) {
@@ -190,9 +188,17 @@ export class Lexer {
     return type;
   }
 
-  /** `.5` after a name or `)` is member access, `t.5col`; elsewhere it is a number. */
-  private endsOperand(prevType: TokenType, prevChar: number): boolean {
-    return prevType === TokenType.Word || prevType === TokenType.QuotedName || prevChar === 0x29;
+  /**
+   * `.5` after a name or `)` is member access, `t.5col`; elsewhere it is a number. Called
+   * before `type` and `end` move on, so they are still the previous token's.
+   */
+  private endsOperand(): boolean {
+    const prev = this.type;
+    return (
+      prev === TokenType.Word ||
+      prev === TokenType.QuotedName ||
+      (this.end > 0 && this.sql.charCodeAt(this.end - 1) === 0x29)
+    );
   }
 
   private skipTrivia(): void {

@@ -145,6 +145,8 @@ class TableScan {
       }
     } else if (verb === 'select') {
       f.owned = true;
+    } else if (verb === 'table') {
+      Object.assign(f, { mode: 'ref', access: 'read', list: false });
     }
     return i;
   }

@@ -366,6 +366,97 @@ const CASES: readonly Case[] = [
     statements: ['ddl', 'ddl'],
     flags: ['implicitCommit'],
   },
+  // Harder shapes
+  {
+    sql: 'SELECT * FROM t1 JOIN (t2 JOIN t3 ON t2.a = t3.a) ON t1.a = t2.a',
+    kind: 'read',
+    tables: ['t1:r', 't2:r', 't3:r'],
+  },
+  { sql: 'SELECT a, COUNT(*) FROM t GROUP BY a WITH ROLLUP', kind: 'read', tables: ['t:r'] },
+  { sql: "SELECT * FROM JSON_TABLE('[1]', '$[*]' COLUMNS (a INT PATH '$')) AS jt", kind: 'read' },
+  { sql: 'SELECT * FROM t1 STRAIGHT_JOIN t2 ON t1.a = t2.a', kind: 'read', tables: ['t1:r', 't2:r'] },
+  { sql: "SELECT * FROM t WHERE x = 'it''s -- no comment; really' AND y = 1", kind: 'read', tables: ['t:r'] },
+  {
+    sql: 'SELECT `alias`.`x` FROM `db`.`t` AS `alias` WHERE `alias`.`y` = 1',
+    kind: 'read',
+    tables: ['db.t:r'],
+  },
+  { sql: 'SELECT * FROM db.order', kind: 'read', tables: ['db.order:r'] },
+  { sql: 'SELECT * FROM status JOIN `select` ON 1', kind: 'read', tables: ['status:r', 'select:r'] },
+  { sql: 'TABLE t', kind: 'read', tables: ['t:r'] },
+  { sql: 'SELECT * FROM t FOR SYSTEM_TIME AS OF TIMESTAMP NOW() WHERE a = 1', kind: 'read', tables: ['t:r'] },
+  {
+    sql: 'SELECT a FROM t1 UNION SELECT a FROM t2 ORDER BY a LIMIT 10 OFFSET 5',
+    kind: 'read',
+    tables: ['t1:r', 't2:r'],
+  },
+  { sql: 'INSERT INTO t SET a = (SELECT MAX(a) FROM t2)', kind: 'write', tables: ['t:w', 't2:r'] },
+  { sql: 'INSERT LOW_PRIORITY IGNORE INTO t VALUES (1)', kind: 'write', tables: ['t:w'], flags: ['ignore'] },
+  {
+    sql: 'INSERT INTO t (a, b) SELECT a, NOW() FROM u',
+    kind: 'write',
+    tables: ['t:w', 'u:r'],
+    flags: ['insertSelect'],
+    pinnable: ['NOW'],
+  },
+  { sql: 'INSERT INTO `order` (`from`, `select`) VALUES (1, 2)', kind: 'write', tables: ['order:w'] },
+  {
+    sql: 'INSERT INTO t VALUES (1) ON DUPLICATE KEY UPDATE b = (SELECT c FROM u)',
+    kind: 'write',
+    tables: ['t:w', 'u:r'],
+    flags: ['onDuplicateKeyUpdate'],
+  },
+  {
+    sql: 'UPDATE t SET a = 1 WHERE b IN (SELECT c FROM (SELECT c FROM v) x)',
+    kind: 'write',
+    tables: ['t:w', 'v:r'],
+  },
+  { sql: 'UPDATE t SET a = CASE WHEN b THEN 1 ELSE 2 END', kind: 'write', tables: ['t:w'] },
+  {
+    sql: 'DELETE t1 FROM t1 LEFT JOIN t2 USING (id) WHERE t2.id IS NULL',
+    kind: 'write',
+    tables: ['t1:w', 't2:r'],
+  },
+  { sql: 'REPLACE t SET a = 1', kind: 'write', tables: ['t:w'] },
+  {
+    sql: 'CREATE TABLE t (a INT) SELECT b FROM u',
+    kind: 'ddl',
+    tables: ['t:w', 'u:r'],
+    flags: ['implicitCommit', 'insertSelect'],
+  },
+  {
+    sql: "CREATE TABLE IF NOT EXISTS t (id INT) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='x'",
+    kind: 'ddl',
+    tables: ['t:w'],
+    flags: ['implicitCommit'],
+  },
+  {
+    sql: 'CREATE TABLE t (id INT) WITH SYSTEM VERSIONING',
+    kind: 'ddl',
+    tables: ['t:w'],
+    flags: ['implicitCommit'],
+  },
+  {
+    sql: 'ALTER TABLE t ADD INDEX (a), ALGORITHM=INPLACE, LOCK=NONE',
+    kind: 'ddl',
+    tables: ['t:w'],
+    flags: ['implicitCommit'],
+  },
+  { sql: 'DROP VIEW IF EXISTS v1, v2', kind: 'ddl', tables: ['v1:w', 'v2:w'], flags: ['implicitCommit'] },
+  {
+    sql: 'CREATE SEQUENCE s START WITH 1 INCREMENT BY 1',
+    kind: 'ddl',
+    tables: ['s:w'],
+    flags: ['implicitCommit'],
+  },
+  { sql: 'SET @@GLOBAL.max_connections = 1000', kind: 'session' },
+  { sql: "SET sql_mode = (SELECT REPLACE(@@sql_mode, 'ONLY_FULL_GROUP_BY', ''))", kind: 'session' },
+  { sql: 'COMMIT AND CHAIN', kind: 'transaction' },
+  {
+    sql: "/*!40101 SET NAMES utf8 */;\n/*!40103 SET TIME_ZONE='+00:00' */;",
+    kind: 'session',
+    statements: ['session', 'session'],
+  },
   // Unclassifiable
   { sql: 'FROBNICATE the database', kind: 'write', flags: ['unknown'] },
   { sql: "SELECT 'unterminated", kind: 'write', flags: ['unknown'] },
@@ -388,5 +479,108 @@ describe('classify', () => {
     expect([...result.unpinnable].sort()).toEqual([...(c.unpinnable ?? [])].sort());
     if (c.statements) expect(result.statements.map((s) => s.kind)).toEqual(c.statements);
     else if (c.sql.trim() !== '') expect(result.statements).toHaveLength(1);
+  });
+});
+
+describe('classify, in detail', () => {
+  it('gives the sub-kind of transaction statements', () => {
+    const action = (sql: string) => classify(sql).statements[0]?.transaction;
+    expect(action('START TRANSACTION READ ONLY')).toMatchObject({ action: 'begin', readOnly: true });
+    expect(action('START TRANSACTION WITH CONSISTENT SNAPSHOT')).toMatchObject({ consistentSnapshot: true });
+    expect(action('COMMIT AND CHAIN')).toMatchObject({ action: 'commit', chain: true, release: false });
+    expect(action('ROLLBACK AND NO CHAIN NO RELEASE')).toMatchObject({
+      action: 'rollback',
+      chain: false,
+      release: false,
+    });
+    expect(action('ROLLBACK WORK TO SAVEPOINT sp')).toMatchObject({ action: 'rollback-to-savepoint' });
+    expect(action('RELEASE SAVEPOINT sp')).toMatchObject({ action: 'release-savepoint' });
+    expect(action("XA END 'x'")).toMatchObject({ action: 'xa-end' });
+    expect(classify('SAVEPOINT `my sp`').statements[0]?.name).toEqual({ name: 'my sp' });
+  });
+
+  it('lists the variables a SET assigns, with their scope, and autocommit when it is a constant', () => {
+    const session = classify(
+      "SET SESSION sql_mode = '', @@global.max_connections = 5, @User = 1, time_zone = '+00:00'",
+    ).statements[0]?.session;
+    expect(session?.action).toBe('set');
+    expect(session?.variables).toEqual([
+      { scope: 'session', name: 'sql_mode' },
+      { scope: 'global', name: 'max_connections' },
+      { scope: 'user', name: 'user' },
+      { scope: 'session', name: 'time_zone' },
+    ]);
+    expect(classify('SET autocommit = OFF').statements[0]?.session?.autocommit).toBe(false);
+    expect(classify("SET @@session.autocommit = 'ON'").statements[0]?.session?.autocommit).toBe(true);
+    expect(classify('SET autocommit = @x').statements[0]?.session?.autocommit).toBeUndefined();
+    expect(classify('SET GLOBAL autocommit = 0').statements[0]?.session?.autocommit).toBeUndefined();
+  });
+
+  it('tells SET NAMES, SET CHARACTER SET and SET TRANSACTION apart', () => {
+    const action = (sql: string) => classify(sql).statements[0]?.session?.action;
+    expect(action("SET NAMES 'utf8mb4'")).toBe('set-names');
+    expect(action('SET CHARSET utf8')).toBe('set-character-set');
+    expect(action('SET SESSION TRANSACTION READ ONLY')).toBe('set-transaction');
+  });
+
+  it('names the schema of USE, the routine of CALL and the prepared statement', () => {
+    expect(classify('USE `shop db`').statements[0]?.name).toEqual({ name: 'shop db' });
+    expect(classify('CALL shop.refresh()').statements[0]?.name).toEqual({ schema: 'shop', name: 'refresh' });
+    expect(classify("PREPARE s1 FROM 'SELECT 1'").statements[0]?.name).toEqual({ name: 's1' });
+    expect(classify('EXECUTE s1').statements[0]?.name).toEqual({ name: 's1' });
+  });
+
+  it('gives the verb of each statement', () => {
+    expect(
+      classify('LOAD DATA INFILE "x" INTO TABLE t; WITH a AS (SELECT 1) DELETE FROM t').statements.map(
+        (s) => s.verb,
+      ),
+    ).toEqual(['LOAD DATA', 'DELETE']);
+  });
+
+  it('lists the pins a write needs', () => {
+    expect([...classify('INSERT INTO t VALUES (NOW(), RAND(), UUID())').pins].sort()).toEqual([
+      'rand-seed',
+      'timestamp',
+      'uuid',
+    ]);
+  });
+
+  it('lists user variables read and assigned', () => {
+    const [read, write] = classify('SELECT @a := MAX(id) FROM t; INSERT INTO u VALUES (@a, @b)').statements;
+    expect(read?.assignsVariables).toEqual(['@a']);
+    expect(write?.readsVariables).toEqual(['@a', '@b']);
+    expect(classify('SET @x = 1, @y = @x').statements[0]?.assignsVariables).toEqual(['@x', '@y']);
+  });
+
+  it('reads "..." as a name under ANSI_QUOTES', () => {
+    const result = classify('SELECT "a" FROM "my db"."t"', { ansiQuotes: true });
+    expect(result.tables).toEqual([{ schema: 'my db', table: 't', access: 'read' }]);
+  });
+
+  it('sees the second statement that NO_BACKSLASH_ESCAPES makes of a backslash before a quote', () => {
+    const sql = "SELECT 'a\\'; DELETE FROM t; -- '";
+    expect(classify(sql).kind).toBe('read');
+    const nbe = classify(sql, { noBackslashEscapes: true });
+    expect(nbe.kind).toBe('write');
+    expect(nbe.statements.map((s) => s.kind)).toEqual(['read', 'write']);
+    expect(nbe.tables).toEqual([{ table: 't', access: 'write' }]);
+  });
+
+  it('gives an empty text no statement', () => {
+    expect(classify('  /* nothing */ ; ')).toMatchObject({ kind: 'other', statements: [], unknown: false });
+  });
+
+  it('returns frozen objects all the way down', () => {
+    const result = classify('SET NAMES utf8; LOCK TABLES t WRITE; SAVEPOINT a');
+    const frozen = (o: unknown): boolean =>
+      typeof o !== 'object' || o === null || (Object.isFrozen(o) && Object.values(o).every(frozen));
+    expect(frozen(result)).toBe(true);
+  });
+
+  it('carries the fingerprint, free of literals', () => {
+    expect(classify("UPDATE users SET password = 'hunter2' WHERE id = 7").fingerprint).toBe(
+      'update users set password = ? where id = ?',
+    );
   });
 });

@@ -74,9 +74,11 @@ export const configSchema = z
         policy: z.enum(['lenient', 'strict']).default('lenient'),
         /** A secondary slower than this is given up for the statement (journaled under lenient). */
         secondaryTimeoutMs: z.number().int().positive().default(5000),
+        /** CREATE, ALTER, DROP, TRUNCATE, RENAME go to both servers; off when the target's schema is managed apart. */
+        mirrorDdl: z.boolean().default(true),
       })
       .strict()
-      .default({ policy: 'lenient', secondaryTimeoutMs: 5000 }),
+      .default({ policy: 'lenient', secondaryTimeoutMs: 5000, mirrorDdl: true }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();

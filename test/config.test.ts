@@ -53,7 +53,7 @@ describe('defaults', () => {
         serverMs: 15 * 60 * 1000,
         shutdownMs: 30_000,
       },
-      dualWrite: { policy: 'lenient', secondaryTimeoutMs: 5000 },
+      dualWrite: { policy: 'lenient', secondaryTimeoutMs: 5000, mirrorDdl: true },
       logLevel: 'info',
     });
     expect(config.source).toBeUndefined();

@@ -1,6 +1,5 @@
 import { type BackendLink, LinkLostError, type LinkResponse } from '../backend/backend-link.js';
 import type { Logger } from '../log.js';
-import { SERVER_STATUS } from '../protocol/constants.js';
 import { MysqlError } from '../protocol/errors.js';
 import { decodeErr, encodeErr } from '../protocol/packets/err.js';
 import { decodeOk } from '../protocol/packets/ok.js';
@@ -39,8 +38,13 @@ interface SecondaryFailure {
 export interface WriteOutcome {
   /** The response the client gets: the primary's, or an ERR packet under `strict`. */
   readonly bytes: Buffer;
-  /** Server status after the write, as the client sees it. */
-  readonly status: number;
+  /**
+   * Server status after the write, as the client sees it; undefined after an ERR packet, which
+   * carries none (the session's status stands, but for `endedTransaction`).
+   */
+  readonly status: number | undefined;
+  /** The primary's transaction is over: rolled back by the server (deadlock) or by tandem. */
+  readonly endedTransaction: boolean;
   /** The secondary did not apply the write (journaled, or rolled back under strict). */
   readonly secondaryFailed: boolean;
   /** The secondary's transaction is gone (deadlock, lost connection): later statements of it must not run there. */
@@ -115,9 +119,9 @@ export class DualWriter {
         // The primary rolled the whole transaction back: so must the secondary, or its half
         // would be committed by the next statement that ends a transaction there.
         if (secondary && !secondary.isBroken) await secondary.send(ROLLBACK).catch(() => undefined);
-        return outcome(result.bytes!, result.tracker.status & ~SERVER_STATUS.IN_TRANS, undefined);
+        return { ...outcome(result.bytes!, undefined, undefined), endedTransaction: true };
       }
-      return outcome(result.bytes!, result.tracker.status, undefined);
+      return outcome(result.bytes!, undefined, undefined);
     }
     const lastId = async (r: Promise<LinkResponse>) =>
       decodeTextRows((await r).bytes!, primary.capabilities)[0]?.[0];
@@ -154,7 +158,7 @@ export class DualWriter {
       // The secondary has the row and the primary does not: the journal must say so.
       const why = `primary COMMIT failed: ${decodeErr(committed.tracker.error).message}`;
       await this.record(secondaryName, req.schema, req.tables, req.fingerprint, why);
-      return outcome(committed.bytes!, committed.tracker.status, { reason: why, txLost: false });
+      return outcome(committed.bytes!, undefined, { reason: why, txLost: false });
     }
     const status = committed.tracker.status;
     return outcome(withFinalStatus(result.bytes!, status), status, failure && { ...failure, txLost: false });
@@ -238,7 +242,8 @@ export class DualWriter {
     );
     return {
       bytes: encodeErr(err, 1),
-      status: rolledBack.tracker.status & ~SERVER_STATUS.IN_TRANS,
+      status: rolledBack.tracker.status,
+      endedTransaction: true,
       secondaryFailed: false,
       secondaryTxLost: false,
     };
@@ -260,7 +265,8 @@ export class DualWriter {
     );
     return {
       bytes: encodeErr(err, 1),
-      status: rolledBack.tracker.status & ~SERVER_STATUS.IN_TRANS,
+      status: rolledBack.tracker.status,
+      endedTransaction: true,
       secondaryFailed: true,
       secondaryTxLost: true,
     };
@@ -285,8 +291,18 @@ export function endsTransaction(err: Buffer): boolean {
   return TRANSACTION_ENDING_ERRORS.has(decodeErr(err).errno);
 }
 
-function outcome(bytes: Buffer, status: number, failure: SecondaryFailure | undefined): WriteOutcome {
-  return { bytes, status, secondaryFailed: failure !== undefined, secondaryTxLost: failure?.txLost ?? false };
+function outcome(
+  bytes: Buffer,
+  status: number | undefined,
+  failure: SecondaryFailure | undefined,
+): WriteOutcome {
+  return {
+    bytes,
+    status,
+    endedTransaction: false,
+    secondaryFailed: failure !== undefined,
+    secondaryTxLost: failure?.txLost ?? false,
+  };
 }
 
 /**

@@ -6,7 +6,7 @@ import { type Config, parseHostPort, parseServerUrl } from '../config.js';
 import { DualWriter } from '../dualwrite/dual-writer.js';
 import type { RepairJournal } from '../dualwrite/repair-journal.js';
 import type { Logger } from '../log.js';
-import { classifyStatement } from '../routing/classify-statement.js';
+import { StatementClassifier } from '../routing/classify-statement.js';
 import type { ModeController } from '../routing/modes.js';
 import { ClientSession, type SessionContext } from './client-session.js';
 
@@ -32,10 +32,12 @@ export class Listener {
         })
       : undefined;
     const source = parseServerUrl(config.source!);
+    const classifier = new StatementClassifier();
     const routing: SessionContext['routing'] = {
       modes,
       writer: new DualWriter(journal, config.dualWrite.policy, config.dualWrite.secondaryTimeoutMs, logger),
-      classify: classifyStatement,
+      classify: (sql) => classifier.classify(sql),
+      mirrorDdl: config.dualWrite.mirrorDdl,
       openTarget: (spec, replay) => openTargetLink(config, spec, replay, logger),
     };
     this.server = createServer({ noDelay: true }, (socket) => {

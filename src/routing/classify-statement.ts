@@ -1,32 +1,56 @@
+import type { Classification } from '../sql/classification.js';
+import { ClassifierCache } from '../sql/classifier-cache.js';
 import type { StatementInfo } from './statement-info.js';
 
-/** Interim: first-keyword preview, until the sql/ classifier is wired in. */
-export function classifyStatement(sql: string): StatementInfo {
-  const text = sql.replace(/^(\s|\/\*(?!!)[\s\S]*?\*\/|#[^\n]*\n|--\s[^\n]*\n)+/, '');
-  const word = (/^[A-Za-z]+/.exec(text)?.[0] ?? '').toUpperCase();
-  let kind: StatementInfo['kind'] = 'write';
-  if (['SELECT', 'SHOW', 'DESCRIBE', 'DESC', 'EXPLAIN', 'HELP'].includes(word)) kind = 'read';
-  else if (['BEGIN', 'START', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE', 'XA'].includes(word))
-    kind = 'transaction';
-  else if (['SET', 'USE', 'LOCK', 'UNLOCK'].includes(word)) kind = 'session';
-  else if (['CREATE', 'ALTER', 'DROP', 'TRUNCATE', 'RENAME'].includes(word)) kind = 'ddl';
-  const upper = text.toUpperCase();
-  const unpinnable = ['SYSDATE(', 'CONNECTION_ID(', 'UUID(', 'UUID_SHORT('].filter((f) => upper.includes(f));
-  return {
-    kind,
-    tables: [],
-    fingerprint: text.slice(0, 200),
-    usesRand: upper.includes('RAND('),
-    unpinnable: kind === 'read' ? [] : unpinnable.map((f) => `${f})`),
-    intoVariable: kind === 'read' && /\bINTO\s+@/i.test(text),
-    bulkInsert: /^(INSERT|REPLACE)\b[\s\S]*\bSELECT\b/i.test(text),
-    localInfile: /^LOAD\s+DATA\s+(\w+\s+)*?LOCAL\b/i.test(text),
-    endsWith:
-      word === 'COMMIT' || word === 'BEGIN' || /^START\s+TRANSACTION/i.test(text)
-        ? 'commit'
-        : word === 'ROLLBACK' && !/^ROLLBACK\s+(WORK\s+)?TO\b/i.test(text)
-          ? 'rollback'
-          : undefined,
-    database: word === 'USE' ? text.slice(3).trim().replace(/[`;]/g, '') : undefined,
-  };
+/**
+ * What routing needs of a statement, from the sql/ classifier. One cache per process: a
+ * statement shape is classified once; its StatementInfo is derived once per shape too.
+ */
+export class StatementClassifier {
+  readonly cache = new ClassifierCache();
+  private readonly derived = new WeakMap<Classification, StatementInfo>();
+
+  classify(sql: string): StatementInfo {
+    const c = this.cache.classify(sql);
+    let info = this.derived.get(c);
+    if (!info) {
+      info = toStatementInfo(c);
+      this.derived.set(c, info);
+    }
+    return info;
+  }
+}
+
+export function toStatementInfo(c: Classification): StatementInfo {
+  const first = c.statements[0];
+  const actions = c.statements.map((s) => s.transaction?.action);
+  const unpinnable = c.unpinnable.filter(
+    // User variables are set on both servers (SET and SELECT ... INTO are mirrored), so reading one is safe.
+    (f) => !f.startsWith('@'),
+  );
+  if (c.pins.includes('uuid')) unpinnable.push('UUID()');
+  if (c.pins.includes('uuid-short')) unpinnable.push('UUID_SHORT()');
+  if (c.statements.some((s) => s.verb.startsWith('LOAD')) && !c.localInfile) {
+    unpinnable.push("LOAD DATA INFILE (the file is on the primary's host)");
+  }
+  return Object.freeze({
+    kind: c.unknown ? 'write' : c.kind,
+    tables: Object.freeze(
+      c.tables
+        .filter((t) => t.access === 'write')
+        .map((t) => (t.schema ? `${t.schema}.${t.table}` : t.table)),
+    ),
+    fingerprint: c.fingerprint,
+    usesRand: c.pins.includes('rand-seed'),
+    unpinnable: Object.freeze(unpinnable),
+    intoVariable: c.intoVariables,
+    localInfile: c.localInfile,
+    bulkInsert: c.insertSelect,
+    endsWith: actions.some((a) => a === 'commit' || a === 'begin')
+      ? 'commit'
+      : actions.includes('rollback')
+        ? 'rollback'
+        : undefined,
+    database: first?.session?.action === 'use' ? first.name?.name : undefined,
+  } satisfies StatementInfo);
 }

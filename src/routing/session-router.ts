@@ -25,6 +25,8 @@ export interface RouterContext {
   readonly writer: DualWriter;
   readonly classify: (sql: string) => StatementInfo;
   readonly logger: Logger;
+  /** DDL goes to both servers (dualWrite.mirrorDdl); when off, to the primary only. */
+  readonly mirrorDdl: boolean;
   /** Opens tandem's own connection to the target, in the same session state as the client's. */
   readonly openTarget: (replay: readonly Buffer[]) => Promise<BackendLink>;
 }
@@ -39,7 +41,6 @@ const STATEMENT_FUNCTION: Readonly<Record<number, string>> = {
   [COM.STMT_RESET]: 'mysqld_stmt_reset',
 };
 const RECONNECT_INTERVAL_MS = 1000;
-const ER_LOCK_DEADLOCK = 1213;
 
 /**
  * Decides, per command, which server runs it: everything goes to the mode's primary (the read
@@ -206,15 +207,16 @@ export class SessionRouter {
     if (info.database !== undefined) this.database = info.database;
     if (!isDual(mode)) return this.track(await primary.send(payload, sink));
     switch (info.kind) {
-      case 'read': {
+      case 'read':
         if (info.intoVariable) return this.onBoth(payload, sink, primary, secondary);
-        const r = await primary.send(payload, sink);
-        this.track(r);
-        // SELECT ... FOR UPDATE can deadlock too.
-        if (r.tracker.error && decodeErr(r.tracker.error).errno === ER_LOCK_DEADLOCK && this.inTransaction)
-          await this.primaryDeadlocked(secondary);
-        return;
-      }
+        // A deadlock in SELECT ... FOR UPDATE is caught by track() and handled in handle().
+        return this.track(await primary.send(payload, sink));
+      case 'other':
+        // Administration (FLUSH, KILL, GRANT, ANALYZE, ...) concerns the server it is sent to.
+        return this.track(await primary.send(payload, sink));
+      case 'ddl':
+        if (!this.ctx.mirrorDdl) return this.track(await primary.send(payload, sink));
+        return this.write(payload, payload, info, sink, mode, primary, secondary);
       case 'transaction':
       case 'session':
         return this.onBoth(payload, sink, primary, secondary, info);
@@ -270,12 +272,10 @@ export class SessionRouter {
       fingerprint: info.fingerprint,
       bulkIdsUnsafe: info.bulkInsert && (await this.autoincLockMode(primary)) === 2,
     });
-    const primaryErrno = outcome.bytes[4] === 0xff ? decodeErr(outcome.bytes.subarray(4)).errno : undefined;
-    // An ERR packet carries no status flags (the tracker reads 0): keep the session's status, or
-    // the next autocommit write would not be wrapped and its primary would commit before the
-    // secondary ran it. A deadlock, though, has rolled the primary's whole transaction back.
-    if (primaryErrno === undefined || outcome.status !== 0) this.status = outcome.status;
-    else if (primaryErrno === ER_LOCK_DEADLOCK) await this.primaryDeadlocked(secondary);
+    // After an ERR packet (no status flags) the session's status stands, or the next autocommit
+    // write would not be wrapped; but a transaction the primary lost is over.
+    if (outcome.status !== undefined) this.status = outcome.status;
+    if (outcome.endedTransaction) this.status &= ~SERVER_STATUS.IN_TRANS;
     if (outcome.secondaryTxLost && this.inTransaction && !this.secondaryTxLost) {
       // What the secondary had applied of this transaction is gone with it.
       this.secondaryTxLost = true;
@@ -299,16 +299,6 @@ export class SessionRouter {
     const mode = Number(decodeTextRows(r.bytes!, link.capabilities)[0]?.[0] ?? 1);
     this.lockModes.set(link, mode);
     return mode;
-  }
-
-  /**
-   * The primary rolled the transaction back (ER_LOCK_DEADLOCK): the secondary's part of it goes
-   * too, before the client's next statement (a BEGIN would commit it there).
-   */
-  private async primaryDeadlocked(secondary: BackendLink | undefined): Promise<void> {
-    this.status &= ~SERVER_STATUS.IN_TRANS;
-    if (secondary && !secondary.isBroken)
-      await secondary.send(queryPayload('ROLLBACK')).catch(() => undefined);
   }
 
   /** Between transactions the per-transaction state starts afresh. */

@@ -125,9 +125,13 @@ export class DualWriter {
     }
     const lastId = async (r: Promise<LinkResponse>) =>
       decodeTextRows((await r).bytes!, primary.capabilities)[0]?.[0];
-    const generated = idBefore && idAfter && (await lastId(idBefore)) !== (await lastId(idAfter));
+    const before = idBefore && (await lastId(idBefore));
+    const generated = idBefore && idAfter && before !== (await lastId(idAfter));
     if (generated && generatedSeveralIds(result)) {
       const undone = await primary.send(req.wrap ? ROLLBACK : ROLLBACK_TO_SAVEPOINT);
+      // A rollback leaves LAST_INSERT_ID() where the refused statement put it; the secondary never
+      // ran that statement, so a later INSERT ... VALUES (LAST_INSERT_ID()) would differ.
+      await primary.send(queryPayload(`DO LAST_INSERT_ID(${BigInt(before ?? 0)})`));
       const err = new MysqlError(
         'ER_UNKNOWN_ERROR',
         'tandem: this INSERT ... SELECT generated auto-increment ids under innodb_autoinc_lock_mode = 2, ' +

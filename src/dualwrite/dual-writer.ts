@@ -17,6 +17,11 @@ export interface WriteRequest {
   readonly usesRand: boolean;
   /** Why the secondary must not run this write (journaled under lenient, refused under strict). */
   readonly skipSecondary: string | undefined;
+  /**
+   * Why the secondary's copy may differ though it runs (a function that cannot be pinned): it
+   * runs, so the row exists there, and is journaled for the replay to make exact.
+   */
+  readonly inexact: string | undefined;
   readonly schema: string | undefined;
   readonly tables: readonly string[];
   readonly fingerprint: string;
@@ -152,6 +157,8 @@ export class DualWriter {
     }
 
     if (failure?.conflict) return this.deadlock(primary, secondary, failure.reason);
+    if (!failure && req.inexact)
+      await this.record(secondaryName, req.schema, req.tables, req.fingerprint, req.inexact);
     if (failure) {
       if (this.policy === 'strict') return this.undo(primary, secondary, req, secondaryName, failure.reason);
       await this.record(secondaryName, req.schema, req.tables, req.fingerprint, failure.reason);

@@ -28,8 +28,13 @@ export function toStatementInfo(c: Classification): StatementInfo {
     // User variables are set on both servers (SET and SELECT ... INTO are mirrored), so reading one is safe.
     (f) => !f.startsWith('@'),
   );
-  if (c.pins.includes('uuid')) unpinnable.push('UUID()');
-  if (c.pins.includes('uuid-short')) unpinnable.push('UUID_SHORT()');
+  const uuids = c.pins.includes('uuid') || c.pins.includes('uuid-short');
+  const once = c.statements.length === 1 && /^(INSERT|REPLACE)\b/.test(first?.verb ?? '') && !c.insertSelect;
+  if (uuids && !once) {
+    // Evaluated once per row (UPDATE ... SET u = UUID(), INSERT ... SELECT UUID()): no literal can stand in.
+    if (c.pins.includes('uuid')) unpinnable.push('UUID()');
+    if (c.pins.includes('uuid-short')) unpinnable.push('UUID_SHORT()');
+  }
   if (c.statements.some((s) => s.verb.startsWith('LOAD')) && !c.localInfile) {
     unpinnable.push("LOAD DATA INFILE (the file is on the primary's host)");
   }
@@ -42,6 +47,7 @@ export function toStatementInfo(c: Classification): StatementInfo {
     ),
     fingerprint: c.fingerprint,
     usesRand: c.pins.includes('rand-seed'),
+    rewriteUuids: uuids && once,
     unpinnable: Object.freeze(unpinnable),
     intoVariable: c.intoVariables,
     localInfile: c.localInfile,

@@ -6,6 +6,7 @@ import { COM, CURSOR_TYPE, SERVER_STATUS } from '../protocol/constants.js';
 import { MysqlError } from '../protocol/errors.js';
 import { decodeErr, encodeErr } from '../protocol/packets/err.js';
 import { decodeTextRows } from '../protocol/text-result.js';
+import { findUuidCalls, replaceUuidCalls } from '../sql/rewrite-uuid.js';
 import { isDual, type Mode, type ModeController, primaryOf, secondaryOf } from './modes.js';
 import {
   executeFor,
@@ -221,8 +222,23 @@ export class SessionRouter {
       case 'session':
         return this.onBoth(payload, sink, primary, secondary, info);
       default:
+        if (info.rewriteUuids) {
+          const rewritten = await this.withPrimaryUuids(payload, primary);
+          return this.write(rewritten, rewritten, info, sink, mode, primary, secondary);
+        }
         return this.write(payload, payload, info, sink, mode, primary, secondary);
     }
+  }
+
+  /** The statement with its UUID()/UUID_SHORT() calls replaced by values the primary generated. */
+  private async withPrimaryUuids(payload: Buffer, primary: BackendLink): Promise<Buffer> {
+    const sql = payload.toString('utf8', 1);
+    const calls = findUuidCalls(sql);
+    if (calls.length === 0) return payload;
+    const r = await primary.send(queryPayload(`SELECT ${calls.map((c) => `${c.fn}()`).join(', ')}`));
+    const values = decodeTextRows(r.bytes!, primary.capabilities)[0];
+    if (!values || values.some((v) => v === null)) return payload;
+    return queryPayload(replaceUuidCalls(sql, calls, values as string[]));
   }
 
   private async write(
@@ -266,7 +282,8 @@ export class SessionRouter {
       secondaryPayload,
       wrap: info.kind === 'write' && !this.inTransaction && (this.status & SERVER_STATUS.AUTOCOMMIT) !== 0,
       usesRand: info.usesRand,
-      skipSecondary: this.secondaryTxLost ? `the ${secondaryName} lost this transaction earlier` : unpinnable,
+      skipSecondary: this.secondaryTxLost ? `the ${secondaryName} lost this transaction earlier` : undefined,
+      inexact: unpinnable,
       schema: this.database,
       tables: info.tables,
       fingerprint: info.fingerprint,
@@ -378,7 +395,15 @@ export class SessionRouter {
     secondaryName: ServerName | undefined,
   ): Promise<void> {
     const sql = Buffer.from(payload.subarray(1));
-    const info = this.ctx.classify(sql.toString('utf8'));
+    let info = this.ctx.classify(sql.toString('utf8'));
+    if (info.rewriteUuids) {
+      // A prepared statement's text is fixed: its UUID() calls cannot become literals.
+      info = {
+        ...info,
+        rewriteUuids: false,
+        unpinnable: [...info.unpinnable, 'UUID() in a prepared statement'],
+      };
+    }
     const r = await this.link(primaryName)!.send(payload);
     if (r.tracker.error) {
       // As on the server, a failed prepare leaves no "last statement" for id -1.

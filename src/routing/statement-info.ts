@@ -11,6 +11,11 @@ export interface StatementInfo {
   readonly usesRand: boolean;
   /** Non-deterministic calls that cannot be pinned on the secondary (SYSDATE(), UUID(), ...). */
   readonly unpinnable: readonly string[];
+  /**
+   * UUID() / UUID_SHORT() in a statement that evaluates each call once (INSERT/REPLACE ... VALUES):
+   * the primary's values go into the text as literals. Elsewhere they are in `unpinnable`.
+   */
+  readonly rewriteUuids: boolean;
   /** SELECT ... INTO @var: the variable must exist on both servers. */
   readonly intoVariable: boolean;
   readonly localInfile: boolean;

@@ -85,3 +85,71 @@ describe('dual-source mode', () => {
     expect(await rows(targetPort, `SELECT * FROM ${DB}.t ORDER BY id`)).toEqual(onSource);
   });
 });
+
+describe('non-deterministic functions in dual-source mode', () => {
+  let proxy: Awaited<ReturnType<typeof startTestProxy>>;
+  let app: mysql.Connection;
+  const db = 'dw_nondet';
+
+  beforeAll(async () => {
+    proxy = await startTestProxy(`mysql://root@127.0.0.1:${sourcePort}/`, {
+      target: `mysql://root@127.0.0.1:${targetPort}/`,
+      mode: 'dual-source',
+      stateDir: mkdtempSync(join(tmpdir(), 'tandem-state-')),
+    });
+    app = await mysql.createConnection({
+      host: '127.0.0.1',
+      port: proxy.port,
+      user: 'root',
+      dateStrings: true,
+    });
+    await app.query(`DROP DATABASE IF EXISTS ${db}`);
+    await app.query(`CREATE DATABASE ${db}`);
+    await app.query(`USE ${db}`);
+    await app.query(
+      'CREATE TABLE u (id INT AUTO_INCREMENT PRIMARY KEY, u CHAR(36), s BIGINT UNSIGNED, t DATETIME(6))',
+    );
+  });
+
+  afterAll(async () => {
+    await app?.end();
+    await proxy?.close(1000);
+  });
+
+  it('gives the target the UUID() and UUID_SHORT() values the source generated', async () => {
+    await app.query(
+      'INSERT INTO u (u, s, t) VALUES (UUID(), UUID_SHORT(), NOW(6)), (UUID(), UUID_SHORT(), SYSDATE())',
+    );
+    const sql = `SELECT * FROM ${db}.u ORDER BY id`;
+    const onSource = (await rows(sourcePort, sql)) as { u: string }[];
+    expect(onSource).toHaveLength(2);
+    expect(onSource[0]!.u).not.toBe(onSource[1]!.u);
+    // SYSDATE() cannot be pinned: the row may differ on the target, and the journal says so.
+    expect(proxy.journal.depth).toBe(1);
+    const onTarget = (await rows(targetPort, sql)) as { u: string; s: string }[];
+    expect(onTarget.map((r) => [r.u, r.s])).toEqual(onSource.map((r) => [r.u, r.s]));
+  });
+
+  it('refuses a per-row UUID() under policy strict before running it', async () => {
+    const strict = await startTestProxy(`mysql://root@127.0.0.1:${sourcePort}/`, {
+      target: `mysql://root@127.0.0.1:${targetPort}/`,
+      mode: 'dual-source',
+      stateDir: mkdtempSync(join(tmpdir(), 'tandem-state-')),
+      dualWrite: { policy: 'strict' },
+    });
+    const c = await mysql.createConnection({
+      host: '127.0.0.1',
+      port: strict.port,
+      user: 'root',
+      database: db,
+    });
+    try {
+      await expect(c.query('UPDATE u SET u = UUID()')).rejects.toThrow(/UUID\(\) cannot be pinned/);
+      const sql = `SELECT id, u, s FROM ${db}.u ORDER BY id`;
+      expect(await rows(targetPort, sql)).toEqual(await rows(sourcePort, sql));
+    } finally {
+      await c.end();
+      await strict.close(1000);
+    }
+  });
+});

@@ -32,7 +32,7 @@ export class Listener {
         })
       : undefined;
     const source = parseServerUrl(config.source!);
-    const classifier = new StatementClassifier();
+    const classifier = new StatementClassifier(logger);
     const routing: SessionContext['routing'] = {
       modes,
       writer: new DualWriter(journal, config.dualWrite.policy, config.dualWrite.secondaryTimeoutMs, logger),

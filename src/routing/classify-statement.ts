@@ -1,3 +1,4 @@
+import type { Logger } from '../log.js';
 import type { Classification } from '../sql/classification.js';
 import { ClassifierCache } from '../sql/classifier-cache.js';
 import type { StatementInfo } from './statement-info.js';
@@ -9,6 +10,9 @@ import type { StatementInfo } from './statement-info.js';
 export class StatementClassifier {
   readonly cache = new ClassifierCache();
   private readonly derived = new WeakMap<Classification, StatementInfo>();
+  private readonly reported = new Set<string>();
+
+  constructor(private readonly log?: Logger) {}
 
   classify(sql: string): StatementInfo {
     const c = this.cache.classify(sql);
@@ -16,6 +20,11 @@ export class StatementClassifier {
     if (!info) {
       info = toStatementInfo(c);
       this.derived.set(c, info);
+      if (c.unknown && !this.reported.has(c.fingerprint) && this.reported.size < 10_000) {
+        // Once per shape (the cache's `unknown` counter counts them): the fingerprint has no literals.
+        this.reported.add(c.fingerprint);
+        this.log?.warn({ fingerprint: c.fingerprint }, 'statement not classified; treated as a write');
+      }
     }
     return info;
   }

@@ -79,6 +79,15 @@ export const configSchema = z
       })
       .strict()
       .default({ policy: 'lenient', secondaryTimeoutMs: 5000, mirrorDdl: true }),
+    scope: z
+      .object({
+        /** `schema.table` patterns with `*`; tables that match go to both servers. */
+        include: z.array(z.string().min(1)).default(['*']),
+        /** Patterns taken out of `include`: written to the source only. */
+        exclude: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({ include: ['*'], exclude: [] }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();

@@ -54,6 +54,7 @@ describe('defaults', () => {
         shutdownMs: 30_000,
       },
       dualWrite: { policy: 'lenient', secondaryTimeoutMs: 5000, mirrorDdl: true },
+      scope: { include: ['*'], exclude: [] },
       logLevel: 'info',
     });
     expect(config.source).toBeUndefined();

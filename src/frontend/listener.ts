@@ -8,6 +8,7 @@ import type { RepairJournal } from '../dualwrite/repair-journal.js';
 import type { Logger } from '../log.js';
 import { StatementClassifier } from '../routing/classify-statement.js';
 import type { ModeController } from '../routing/modes.js';
+import { Scope } from '../routing/scope.js';
 import { ClientSession, type SessionContext } from './client-session.js';
 
 /** The MySQL listener: accepts clients and runs one session per connection. */
@@ -38,6 +39,7 @@ export class Listener {
       writer: new DualWriter(journal, config.dualWrite.policy, config.dualWrite.secondaryTimeoutMs, logger),
       classify: (sql) => classifier.classify(sql),
       mirrorDdl: config.dualWrite.mirrorDdl,
+      scope: new Scope(config.scope.include, config.scope.exclude),
       openTarget: (spec, replay) => openTargetLink(config, spec, replay, logger),
     };
     this.server = createServer({ noDelay: true }, (socket) => {

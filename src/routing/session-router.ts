@@ -17,6 +17,7 @@ import {
   withClientStatementId,
   withStatementId,
 } from './prepared-statements.js';
+import type { Scope } from './scope.js';
 import type { StatementInfo } from './statement-info.js';
 
 type ServerName = 'source' | 'target';
@@ -28,6 +29,8 @@ export interface RouterContext {
   readonly logger: Logger;
   /** DDL goes to both servers (dualWrite.mirrorDdl); when off, to the primary only. */
   readonly mirrorDdl: boolean;
+  /** Tables the migration covers; writes to the others go to the source only. */
+  readonly scope: Scope;
   /** Opens tandem's own connection to the target, in the same session state as the client's. */
   readonly openTarget: (replay: readonly Buffer[]) => Promise<BackendLink>;
 }
@@ -261,6 +264,11 @@ export class SessionRouter {
         ),
       );
       return;
+    }
+    if (this.ctx.scope.allOutside(info.tables, this.database)) {
+      // Out of scope: the source alone keeps these tables, whichever server leads.
+      const onSource = primary === this.source ? primaryPayload : secondaryPayload;
+      return this.track(await this.source.send(onSource, sink));
     }
     const writer = this.ctx.writer;
     const secondaryName = secondaryOf(mode)!;

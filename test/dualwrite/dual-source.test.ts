@@ -121,7 +121,7 @@ describe('non-deterministic functions in dual-source mode', () => {
       'INSERT INTO u (u, s, t) VALUES (UUID(), UUID_SHORT(), NOW(6)), (UUID(), UUID_SHORT(), SYSDATE())',
     );
     const sql = `SELECT * FROM ${db}.u ORDER BY id`;
-    const onSource = (await rows(sourcePort, sql)) as { u: string }[];
+    const onSource = (await rows(sourcePort, sql)) as { u: string; s: string }[];
     expect(onSource).toHaveLength(2);
     expect(onSource[0]!.u).not.toBe(onSource[1]!.u);
     // SYSDATE() cannot be pinned: the row may differ on the target, and the journal says so.
@@ -150,6 +150,41 @@ describe('non-deterministic functions in dual-source mode', () => {
     } finally {
       await c.end();
       await strict.close(1000);
+    }
+  });
+});
+
+describe('migration scope in dual-source mode', () => {
+  it('writes tables outside the scope to the source only', async () => {
+    const db = 'dw_scope';
+    const proxy = await startTestProxy(`mysql://root@127.0.0.1:${sourcePort}/`, {
+      target: `mysql://root@127.0.0.1:${targetPort}/`,
+      mode: 'dual-source',
+      stateDir: mkdtempSync(join(tmpdir(), 'tandem-state-')),
+      scope: { include: [`${db}.*`], exclude: [`${db}.local_*`] },
+    });
+    const c = await mysql.createConnection({ host: '127.0.0.1', port: proxy.port, user: 'root' });
+    try {
+      await c.query(`DROP DATABASE IF EXISTS ${db}`);
+      await c.query(`CREATE DATABASE ${db}`);
+      await c.query(`USE ${db}`);
+      await c.query('CREATE TABLE kept (id INT PRIMARY KEY)');
+      await c.query('CREATE TABLE local_cache (id INT PRIMARY KEY)');
+      await c.query('INSERT INTO kept VALUES (1)');
+      await c.query('INSERT INTO local_cache VALUES (1)');
+      expect(await rows(targetPort, `SELECT * FROM ${db}.kept`)).toEqual([{ id: 1 }]);
+      // Out of scope, even its CREATE TABLE stayed on the source.
+      expect(
+        await rows(
+          targetPort,
+          `SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${db}'`,
+        ),
+      ).toEqual([{ n: 1 }]);
+      expect(await rows(sourcePort, `SELECT * FROM ${db}.local_cache`)).toEqual([{ id: 1 }]);
+      expect(proxy.journal.depth).toBe(0);
+    } finally {
+      await c.end();
+      await proxy.close(1000);
     }
   });
 });

@@ -85,9 +85,19 @@ export const configSchema = z
         include: z.array(z.string().min(1)).default(['*']),
         /** Patterns taken out of `include`: written to the source only. */
         exclude: z.array(z.string().min(1)).default([]),
+        /** Names that differ on the target: `schemas: {shop: shop_v2}`, `tables: {shop.orders: orders_v2}`. */
+        rename: z
+          .object({
+            schemas: z.record(z.string(), z.string().min(1)).default({}),
+            tables: z
+              .record(z.string().regex(/^[^.]+\.[^.]+$/, 'expected schema.table'), z.string().min(1))
+              .default({}),
+          })
+          .strict()
+          .default({ schemas: {}, tables: {} }),
       })
       .strict()
-      .default({ include: ['*'], exclude: [] }),
+      .default({ include: ['*'], exclude: [], rename: { schemas: {}, tables: {} } }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();

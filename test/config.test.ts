@@ -54,7 +54,7 @@ describe('defaults', () => {
         shutdownMs: 30_000,
       },
       dualWrite: { policy: 'lenient', secondaryTimeoutMs: 5000, mirrorDdl: true },
-      scope: { include: ['*'], exclude: [] },
+      scope: { include: ['*'], exclude: [], rename: { schemas: {}, tables: {} } },
       logLevel: 'info',
     });
     expect(config.source).toBeUndefined();

@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { CLIENT } from '../protocol/constants.js';
 import { MysqlError } from '../protocol/errors.js';
 import { decodeTextRows } from '../protocol/text-result.js';
+import { renameForTarget, targetSchema } from '../sql/rename.js';
 import { BackendLink } from './backend-link.js';
 import { ServerConnection } from './server-connection.js';
 
@@ -49,12 +50,26 @@ export async function openTargetLink(
   await conn.authenticate({
     user: t.user,
     password: t.password,
-    database: spec.database ?? t.database,
+    database: spec.database !== undefined ? targetSchema(config.scope.rename, spec.database) : t.database,
     capabilities: spec.capabilities,
     mariadbCapabilities: spec.mariadbCapabilities,
     collation: spec.collation,
     maxPacketSize: config.maxPacketSize,
   });
+  // Session statements replayed on the target name its schemas as the target knows them.
+  const forTarget = (payload: Buffer): Buffer => {
+    if (payload[0] === 0x02) {
+      return Buffer.concat([
+        payload.subarray(0, 1),
+        Buffer.from(targetSchema(config.scope.rename, payload.toString('utf8', 1))),
+      ]);
+    }
+    if (payload[0] !== 0x03) return payload;
+    return Buffer.concat([
+      payload.subarray(0, 1),
+      Buffer.from(renameForTarget(payload.toString('utf8', 1), config.scope.rename, spec.database)),
+    ]);
+  };
   const link = new BackendLink(
     conn,
     spec.capabilities & conn.greeting.capabilities,
@@ -73,7 +88,7 @@ export async function openTargetLink(
     );
   }
   for (const statement of replay) {
-    const r = await link.send(statement);
+    const r = await link.send(forTarget(statement));
     if (r.tracker.error) log.warn('target refused a replayed session statement');
   }
   return link;

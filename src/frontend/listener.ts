@@ -40,6 +40,7 @@ export class Listener {
       classify: (sql) => classifier.classify(sql),
       mirrorDdl: config.dualWrite.mirrorDdl,
       scope: new Scope(config.scope.include, config.scope.exclude),
+      renames: config.scope.rename,
       openTarget: (spec, replay) => openTargetLink(config, spec, replay, logger),
     };
     this.server = createServer({ noDelay: true }, (socket) => {

@@ -6,6 +6,7 @@ import { COM, CURSOR_TYPE, SERVER_STATUS } from '../protocol/constants.js';
 import { MysqlError } from '../protocol/errors.js';
 import { decodeErr, encodeErr } from '../protocol/packets/err.js';
 import { decodeTextRows } from '../protocol/text-result.js';
+import { hasRenames, type RenameMap, renameForTarget, targetSchema } from '../sql/rename.js';
 import { findUuidCalls, replaceUuidCalls } from '../sql/rewrite-uuid.js';
 import { isDual, type Mode, type ModeController, primaryOf, secondaryOf } from './modes.js';
 import {
@@ -31,6 +32,8 @@ export interface RouterContext {
   readonly mirrorDdl: boolean;
   /** Tables the migration covers; writes to the others go to the source only. */
   readonly scope: Scope;
+  /** Schema and table names that differ on the target. */
+  readonly renames: RenameMap;
   /** Opens tandem's own connection to the target, in the same session state as the client's. */
   readonly openTarget: (replay: readonly Buffer[]) => Promise<BackendLink>;
 }
@@ -171,7 +174,7 @@ export class SessionRouter {
         else this.remember(payload);
         return this.onBoth(payload, sink, primary, secondary);
       default:
-        return this.track(await primary.send(payload, sink));
+        return this.track(await primary.send(this.out(primary, payload), sink));
     }
   }
 
@@ -209,17 +212,17 @@ export class SessionRouter {
     const info = this.ctx.classify(payload.toString('utf8', 1));
     if (info.kind === 'session') this.remember(payload);
     if (info.database !== undefined) this.database = info.database;
-    if (!isDual(mode)) return this.track(await primary.send(payload, sink));
+    if (!isDual(mode)) return this.track(await primary.send(this.out(primary, payload), sink));
     switch (info.kind) {
       case 'read':
         if (info.intoVariable) return this.onBoth(payload, sink, primary, secondary);
         // A deadlock in SELECT ... FOR UPDATE is caught by track() and handled in handle().
-        return this.track(await primary.send(payload, sink));
+        return this.track(await primary.send(this.out(primary, payload), sink));
       case 'other':
         // Administration (FLUSH, KILL, GRANT, ANALYZE, ...) concerns the server it is sent to.
-        return this.track(await primary.send(payload, sink));
+        return this.track(await primary.send(this.out(primary, payload), sink));
       case 'ddl':
-        if (!this.ctx.mirrorDdl) return this.track(await primary.send(payload, sink));
+        if (!this.ctx.mirrorDdl) return this.track(await primary.send(this.out(primary, payload), sink));
         return this.write(payload, payload, info, sink, mode, primary, secondary);
       case 'transaction':
       case 'session':
@@ -286,8 +289,8 @@ export class SessionRouter {
       for (const t of info.tables) this.txTables.add(t);
     }
     const outcome = await writer.run(primary, secondary, secondaryName, {
-      primaryPayload,
-      secondaryPayload,
+      primaryPayload: this.out(primary, primaryPayload),
+      secondaryPayload: secondary ? this.out(secondary, secondaryPayload) : secondaryPayload,
       wrap: info.kind === 'write' && !this.inTransaction && (this.status & SERVER_STATUS.AUTOCOMMIT) !== 0,
       usesRand: info.usesRand,
       skipSecondary: this.secondaryTxLost ? `the ${secondaryName} lost this transaction earlier` : undefined,
@@ -314,6 +317,22 @@ export class SessionRouter {
     }
     this.endOfStatement();
     sink.write(outcome.bytes);
+  }
+
+  /** A command as `link`'s server knows its names: the target's, when the migration renames. */
+  private out(link: BackendLink, payload: Buffer): Buffer {
+    if (link !== this.target || !hasRenames(this.ctx.renames)) return payload;
+    const command = payload[0];
+    if (command === COM.INIT_DB) {
+      return Buffer.concat([
+        payload.subarray(0, 1),
+        Buffer.from(targetSchema(this.ctx.renames, payload.toString('utf8', 1))),
+      ]);
+    }
+    if (command !== COM.QUERY && command !== COM.STMT_PREPARE) return payload;
+    const sql = payload.toString('utf8', 1);
+    const renamed = renameForTarget(sql, this.ctx.renames, this.database);
+    return renamed === sql ? payload : Buffer.concat([payload.subarray(0, 1), Buffer.from(renamed, 'utf8')]);
   }
 
   /** The primary's innodb_autoinc_lock_mode, read once per server and session (only for bulk inserts). */
@@ -364,13 +383,13 @@ export class SessionRouter {
       );
       return;
     }
-    const r = await primary.send(payload);
+    const r = await primary.send(this.out(primary, payload));
     this.track(r);
     let secondaryMissed: string | undefined;
     if (secondary && !secondary.isBroken && (control || !r.tracker.error)) {
       const rollback = control && (r.tracker.error !== undefined || this.secondaryTxLost);
       const s = await secondary
-        .send(rollback ? queryPayload('ROLLBACK') : payload)
+        .send(rollback ? queryPayload('ROLLBACK') : this.out(secondary, payload))
         .catch((err: Error) => err);
       if (s instanceof Error) secondaryMissed = s.message;
       else if (s.tracker.error && !rollback) {
@@ -412,7 +431,8 @@ export class SessionRouter {
         unpinnable: [...info.unpinnable, 'UUID() in a prepared statement'],
       };
     }
-    const r = await this.link(primaryName)!.send(payload);
+    const primary = this.link(primaryName)!;
+    const r = await primary.send(this.out(primary, payload));
     if (r.tracker.error) {
       // As on the server, a failed prepare leaves no "last statement" for id -1.
       this.lastPrepared = undefined;
@@ -440,7 +460,7 @@ export class SessionRouter {
     const link = this.link(server);
     if (!link || link.isBroken) return false;
     const r = await link
-      .send(Buffer.concat([Buffer.from([COM.STMT_PREPARE]), st.sql]))
+      .send(this.out(link, Buffer.concat([Buffer.from([COM.STMT_PREPARE]), st.sql])))
       .catch(() => undefined);
     if (!r || r.tracker.error) return false;
     st.serverIds[server] = r.tracker.statementId!;
@@ -578,7 +598,7 @@ export class SessionRouter {
     if (database) {
       const initDb = Buffer.concat([Buffer.from([COM.INIT_DB]), Buffer.from(database, 'utf8')]);
       this.remember(initDb);
-      await target.send(initDb).catch(() => undefined);
+      await target.send(this.out(target, initDb)).catch(() => undefined);
     }
   }
 

@@ -188,3 +188,41 @@ describe('migration scope in dual-source mode', () => {
     }
   });
 });
+
+describe('renamed schema and table on the target', () => {
+  it('writes to the target under its own names', async () => {
+    const proxy = await startTestProxy(`mysql://root@127.0.0.1:${sourcePort}/`, {
+      target: `mysql://root@127.0.0.1:${targetPort}/`,
+      mode: 'dual-source',
+      stateDir: mkdtempSync(join(tmpdir(), 'tandem-state-')),
+      scope: { rename: { schemas: { dw_ren: 'dw_ren_v2' }, tables: { 'dw_ren.orders': 'orders_new' } } },
+    });
+    const c = await mysql.createConnection({
+      host: '127.0.0.1',
+      port: proxy.port,
+      user: 'root',
+      dateStrings: true,
+    });
+    try {
+      await c.query('DROP DATABASE IF EXISTS dw_ren');
+      await c.query('CREATE DATABASE dw_ren');
+      await c.query('USE dw_ren');
+      await c.query(
+        'CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, total INT, at DATETIME(6) DEFAULT NOW(6))',
+      );
+      await c.query('CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(10))');
+      await c.query('INSERT INTO orders (total) VALUES (10), (20)');
+      await c.query('UPDATE orders SET total = total + 1 WHERE orders.id = 1');
+      await c.query("INSERT INTO dw_ren.customers VALUES (1, 'ann')");
+      await c.execute('INSERT INTO orders (total) VALUES (?)', [30]);
+      expect(await rows(targetPort, 'SELECT * FROM dw_ren_v2.orders_new ORDER BY id')).toEqual(
+        await rows(sourcePort, 'SELECT * FROM dw_ren.orders ORDER BY id'),
+      );
+      expect(await rows(targetPort, 'SELECT * FROM dw_ren_v2.customers')).toEqual([{ id: 1, name: 'ann' }]);
+      expect(proxy.journal.depth).toBe(0);
+    } finally {
+      await c.end();
+      await proxy.close(1000);
+    }
+  });
+});

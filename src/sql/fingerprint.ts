@@ -28,6 +28,9 @@ export function parseableShape(sql: string, options?: LexOptions): string {
   return shape(sql, options, true);
 }
 
+/** One-character strings, so that an operator costs no allocation. */
+const ASCII = Array.from({ length: 0x80 }, (_, c) => String.fromCharCode(c));
+
 /** Words whose `(n, m)` takes numbers: types of CAST and CONVERT. */
 const NUMERIC_ARGUMENTS = new Set([
   'decimal',
@@ -137,7 +140,7 @@ function shape(sql: string, options: LexOptions | undefined, parseable: boolean)
         next = Prev.Name;
         break;
       default:
-        piece = lexer.text();
+        piece = oneChar && first < 0x80 ? (ASCII[first] as string) : lexer.text();
         next = Prev.Other;
         if (oneChar) {
           if (first === 0x28) next = Prev.Open;

@@ -39,10 +39,12 @@ export interface KnownWord {
 
 /** Known words by first letter and length (index `letter * 32 + length`): a lookup compares a few words. */
 const MAX_KNOWN_LENGTH = 20;
-const KNOWN_BY_START: (KnownWord[] | undefined)[] = [];
+const NONE: readonly KnownWord[] = [];
+// Dense and without holes, so that a lookup never leaves the fast path.
+const KNOWN_BY_START: (readonly KnownWord[])[] = Array.from({ length: 128 * 32 }, () => NONE);
 for (const word of [...RESERVED_WORDS, ...OTHER_KNOWN_WORDS]) {
   const key = word.charCodeAt(0) * 32 + word.length;
-  KNOWN_BY_START[key] = [...(KNOWN_BY_START[key] ?? []), { word, reserved: RESERVED_WORDS.has(word) }];
+  KNOWN_BY_START[key] = [...(KNOWN_BY_START[key] ?? NONE), { word, reserved: RESERVED_WORDS.has(word) }];
 }
 
 /**
@@ -52,9 +54,9 @@ for (const word of [...RESERVED_WORDS, ...OTHER_KNOWN_WORDS]) {
  */
 export function knownWord(text: string, start: number, end: number): KnownWord | undefined {
   const length = end - start;
-  if (length > MAX_KNOWN_LENGTH) return undefined;
-  const candidates = KNOWN_BY_START[(text.charCodeAt(start) | 0x20) * 32 + length];
-  if (candidates === undefined) return undefined;
+  const first = text.charCodeAt(start) | 0x20;
+  if (length > MAX_KNOWN_LENGTH || first >= 0x80) return undefined;
+  const candidates = KNOWN_BY_START[first * 32 + length] ?? NONE;
   outer: for (const known of candidates) {
     const word = known.word;
     for (let i = 1; i < length; i++) {

@@ -317,7 +317,8 @@ export class Lexer {
 
   private scanWord(p: number): number {
     const sql = this.sql;
-    while (p < sql.length && isWordChar(sql.charCodeAt(p))) p++;
+    // Past the end charCodeAt gives NaN, which is no word character.
+    while (isWordChar(sql.charCodeAt(p))) p++;
     return p;
   }
 

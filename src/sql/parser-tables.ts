@@ -16,8 +16,11 @@ const DIALECTS = [
   { parser: new mysql.Parser(), option: { database: 'MySQL' } },
 ] as const;
 
-/** Beyond this, a statement is left to the token scan: the parser is slow on big texts. */
-export const MAX_PARSE_LENGTH = 20_000;
+/**
+ * Beyond this, a statement is left to the token scan: the parser takes milliseconds per few
+ * thousand characters, and a miss runs on the event loop.
+ */
+export const MAX_PARSE_LENGTH = 8_000;
 
 export interface ParsedStatement {
   readonly tables: readonly TableRef[];

@@ -81,6 +81,10 @@ const TEMPLATES = [
   'WITH x AS (SELECT id FROM a WHERE v = $) UPDATE b JOIN x ON b.id = x.id SET b.v = $',
   "CALL p($, $, 'x')",
   'SELECT a INTO @v FROM t WHERE b = $',
+  'INSERT INTO t VALUES ($, $), ($, $), ($, $)',
+  'SET autocommit = 1; UPDATE t SET a = $',
+  'SELECT * FROM t WHERE a IN ($, $) AND b NOT IN ($) LIMIT $, $',
+  "SELECT CAST($ AS DECIMAL(10, 2)) FROM t WHERE d > DATE '2024-01-01' - INTERVAL $ DAY AND e = $",
 ];
 
 function fill(template: string, literals: readonly string[]): string {

@@ -12,7 +12,12 @@ export async function startTestProxy(
 ): Promise<RunningProxy & { url: string }> {
   const config = validateConfig(
     mergeConfig(
-      { source, listen: '127.0.0.1:0', admin: '127.0.0.1:0', logLevel: process.env.TANDEM_TEST_LOG ?? 'silent' },
+      {
+        source,
+        listen: '127.0.0.1:0',
+        admin: '127.0.0.1:0',
+        logLevel: process.env.TANDEM_TEST_LOG ?? 'silent',
+      },
       overrides as Record<string, unknown>,
     ),
   );

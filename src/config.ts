@@ -98,6 +98,15 @@ export const configSchema = z
       })
       .strict()
       .default({ include: ['*'], exclude: [], rename: { schemas: {}, tables: {} } }),
+    /** Bearer token for the admin port (or TANDEM_ADMIN_TOKEN); required when it listens beyond loopback. */
+    adminToken: z.string().min(16, 'use at least 16 characters').optional(),
+    switch: z
+      .object({
+        /** Longest time a mode switch holds new transactions while running ones finish. */
+        holdMs: z.number().int().positive().default(2000),
+      })
+      .strict()
+      .default({ holdMs: 2000 }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();

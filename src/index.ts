@@ -1,39 +1,170 @@
-import type { Config } from './config.js';
+import type { AddressInfo } from 'node:net';
+import mysql from 'mysql2/promise';
+import { buildAdminServer, isLoopback } from './admin/admin-server.js';
+import { type Config, MODES, parseHostPort, parseServerUrl } from './config.js';
 import { RepairJournal } from './dualwrite/repair-journal.js';
 import { Listener } from './frontend/listener.js';
 import type { Logger } from './log.js';
-import { ModeController } from './routing/modes.js';
+import { metrics } from './metrics.js';
+import { loadModeState, saveModeState } from './routing/mode-store.js';
+import { type Mode, type ModeChange, ModeController } from './routing/modes.js';
 
 export interface RunningProxy {
   /** The MySQL listener's bound address (port 0 in the config picks a free one). */
   readonly host: string;
   readonly port: number;
-  /** The current mode; `modes.set()` switches it. */
+  /** The admin HTTP port's bound port. */
+  readonly adminPort: number;
+  /** The current mode; `modes.set()` switches at once, `switchMode()` safely. */
   readonly modes: ModeController;
   readonly journal: RepairJournal;
+  /** Switches as PUT /mode does: transition rules, preconditions, running transactions let finish. */
+  switchMode(to: string, opts?: { force?: boolean; requester?: string }): Promise<ModeChange>;
+  status(): Promise<Record<string, unknown>>;
   /** Client connections open now. */
   connectionCount(): number;
   /** Stops accepting, lets running statements finish until the deadline, then closes the rest. */
   close(deadlineMs?: number): Promise<void>;
 }
 
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+/** A server answers a ping with the account of its URL, within the connect timeout. */
+async function reachable(url: string, timeoutMs: number): Promise<string | undefined> {
+  const a = parseServerUrl(url);
+  try {
+    const c = await mysql.createConnection({
+      host: a.host,
+      port: a.port,
+      user: a.user,
+      password: a.password,
+      connectTimeout: timeoutMs,
+    });
+    await c.ping();
+    await c.end();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 export async function startProxy(config: Config, logger: Logger): Promise<RunningProxy> {
   if (!config.source)
-    throw new Error('a source server is required (--source mysql://user:pass@host:port/db)');
-  const modes = new ModeController(config.mode);
+    throw new StartupError('a source server is required (--source mysql://user:pass@host:port/db)');
+  const adminToken = process.env.TANDEM_ADMIN_TOKEN ?? config.adminToken;
+  const admin = parseHostPort(config.admin);
+  if (!isLoopback(admin.host) && !adminToken) {
+    throw new StartupError(
+      `the admin port ${config.admin} is reachable beyond this machine, and no admin token is set: ` +
+        'set TANDEM_ADMIN_TOKEN (or adminToken in the config), or listen on 127.0.0.1',
+    );
+  }
+  const saved = await loadModeState(config.stateDir);
+  if (saved && saved.mode !== config.mode) {
+    logger.warn(
+      { saved: saved.mode, configured: config.mode },
+      'resuming the mode saved in the state directory',
+    );
+  }
+  const modes = new ModeController(saved?.mode ?? config.mode, saved?.history ?? []);
+  let saving = Promise.resolve();
+  modes.on('change', (change) => {
+    logger.info({ ...change }, 'mode changed');
+    saving = saving.then(() => saveModeState(config.stateDir, { mode: change.to, history: modes.history }));
+  });
   const journal = new RepairJournal(config.stateDir);
   await journal.load();
   const listener = new Listener(config, logger, modes, journal);
   const { host, port } = await listener.listen();
+
+  const precondition = async (from: Mode, to: Mode): Promise<string | undefined> => {
+    if (from === 'dual-source' && to === 'dual-target') {
+      await journal.load(); // `tandem journal replay` may have emptied it from another process
+      if (journal.depth > 0) {
+        return `the repair journal holds ${journal.depth} entries: run \`tandem journal replay\` first (or force)`;
+      }
+    }
+    // The way back must work before the way forward is taken: both servers answer.
+    for (const [name, url] of [
+      ['source', config.source],
+      ['target', config.target],
+    ] as const) {
+      if (to === 'source' && name === 'target') continue;
+      if (!url) return `no ${name} server is configured`;
+      const problem = await reachable(url, config.timeouts.connectMs);
+      if (problem) return `the ${name} server does not answer: ${problem}`;
+    }
+    return undefined;
+  };
+
+  const switchMode = async (to: string, opts: { force?: boolean; requester?: string } = {}) => {
+    const change = await modes.switchTo(to as Mode, {
+      force: opts.force ?? false,
+      requester: opts.requester ?? 'internal',
+      holdMs: config.switch.holdMs,
+      precondition,
+    });
+    await saving;
+    if (change.forced) logger.warn({ ...change }, 'forced mode switch');
+    return change;
+  };
+
+  const status = async (): Promise<Record<string, unknown>> => {
+    const statements: Record<string, number> = {};
+    for (const v of (await metrics.statements.get()).values) {
+      const server = String(v.labels.server);
+      statements[server] = (statements[server] ?? 0) + v.value;
+    }
+    const last = modes.history[modes.history.length - 1];
+    return {
+      mode: modes.mode,
+      switching: modes.switching,
+      epoch: modes.history.length,
+      connections: listener.connectionCount,
+      activeSessions: modes.activeSessions,
+      lastSwitch: last,
+      lastSwitchHeldMs: modes.lastHeldMs,
+      history: modes.history.slice(-20),
+      journal: { depth: journal.depth, bytes: journal.size },
+      statements,
+      policy: config.dualWrite.policy,
+    };
+  };
+
+  const refreshGauges = async () => {
+    metrics.clientConnections.set(listener.connectionCount);
+    metrics.journalDepth.set(journal.depth);
+    metrics.journalBytes.set(journal.size);
+    for (const m of MODES) metrics.mode.labels(m).set(m === modes.mode ? 1 : 0);
+    metrics.switchHoldSeconds.set(modes.lastHeldMs / 1000);
+    metrics.epoch.set(modes.history.length);
+  };
+
+  const app = buildAdminServer({ status, switchMode, refreshGauges }, { token: adminToken, logger });
+  try {
+    await app.listen({ host: admin.host, port: admin.port });
+  } catch (err) {
+    await listener.close(0);
+    throw new StartupError(`admin port ${config.admin}: ${(err as Error).message}`);
+  }
+  const adminPort = (app.server.address() as AddressInfo).port;
+
   return {
     host,
     port,
+    adminPort,
     modes,
     journal,
+    switchMode,
+    status,
     connectionCount: () => listener.connectionCount,
     close: async (deadlineMs = config.timeouts.shutdownMs) => {
+      await app.close();
       await listener.close(deadlineMs);
       await journal.close();
+      await saving;
     },
   };
 }

@@ -1,3 +1,5 @@
+import type { Histogram } from 'prom-client';
+import { metrics } from '../metrics.js';
 import { MysqlError } from '../protocol/errors.js';
 import { framePayload } from '../protocol/packet-writer.js';
 import { ResponseTracker, type Verdict } from '../protocol/response-tracker.js';
@@ -32,6 +34,7 @@ export class LinkLostError extends MysqlError {
 }
 
 interface Pending {
+  readonly started: number;
   readonly tracker: ResponseTracker;
   readonly sink: ResponseSink | undefined;
   readonly chunks: Buffer[] | undefined;
@@ -53,6 +56,7 @@ export class BackendLink {
   private waitingForClient = false;
   private failure: LinkLostError | undefined;
   private paused = false;
+  private readonly latency: Histogram.Internal<'server'>;
 
   constructor(
     readonly conn: ServerConnection,
@@ -61,6 +65,7 @@ export class BackendLink {
     /** Called once when the link fails, whether or not a command was running. */
     private readonly onLost: (err: LinkLostError) => void = () => {},
   ) {
+    this.latency = metrics.serverLatency.labels(conn.label);
     this.relay = new ResponseRelay(
       (bytes) => this.onBytes(bytes),
       (verdict) => this.onVerdict(verdict),
@@ -96,7 +101,14 @@ export class BackendLink {
     this.conn.socket.write(framePayload(payload, 0));
     if (tracker.isDone) return Promise.resolve({ tracker, bytes: undefined });
     const response = new Promise<LinkResponse>((resolve, reject) => {
-      this.queue.push({ tracker, sink, chunks: sink ? undefined : [], resolve, reject });
+      this.queue.push({
+        started: performance.now(),
+        tracker,
+        sink,
+        chunks: sink ? undefined : [],
+        resolve,
+        reject,
+      });
       if (!this.current) this.startNext();
     });
     // Pipelined sends fail together when the link goes; callers await the one that matters and
@@ -160,6 +172,7 @@ export class BackendLink {
       return;
     }
     const bytes = p.chunks ? Buffer.concat(p.chunks) : undefined;
+    this.latency.observe((performance.now() - p.started) / 1000);
     this.current = undefined;
     p.resolve({ tracker: p.tracker, bytes });
     this.startNext();

@@ -1,5 +1,6 @@
 import { type BackendLink, LinkLostError, type LinkResponse } from '../backend/backend-link.js';
 import type { Logger } from '../log.js';
+import { metrics } from '../metrics.js';
 import { MysqlError } from '../protocol/errors.js';
 import { decodeErr, encodeErr } from '../protocol/packets/err.js';
 import { decodeOk } from '../protocol/packets/ok.js';
@@ -292,6 +293,7 @@ export class DualWriter {
     reason: string,
   ): Promise<void> {
     const entry: JournalEntry = { at: new Date().toISOString(), server, schema, tables, reason, statement };
+    metrics.secondaryErrors.labels(server).inc();
     await this.journal.append(entry);
     this.log.warn({ server, tables, reason }, 'secondary missed a write; journaled');
   }

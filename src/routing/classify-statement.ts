@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { metrics } from '../metrics.js';
 import type { Classification } from '../sql/classification.js';
 import { ClassifierCache } from '../sql/classifier-cache.js';
 import type { StatementInfo } from './statement-info.js';
@@ -23,6 +24,7 @@ export class StatementClassifier {
       if (c.unknown && !this.reported.has(c.fingerprint) && this.reported.size < 10_000) {
         // Once per shape (the cache's `unknown` counter counts them): the fingerprint has no literals.
         this.reported.add(c.fingerprint);
+        metrics.unclassified.inc();
         this.log?.warn({ fingerprint: c.fingerprint }, 'statement not classified; treated as a write');
       }
     }

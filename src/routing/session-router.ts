@@ -1,7 +1,9 @@
+import type { Counter } from 'prom-client';
 import type { BackendLink, LinkResponse, ResponseSink } from '../backend/backend-link.js';
 import { type DualWriter, endsTransaction } from '../dualwrite/dual-writer.js';
 import { queryPayload } from '../dualwrite/pinning.js';
 import type { Logger } from '../log.js';
+import { metrics } from '../metrics.js';
 import { COM, CURSOR_TYPE, SERVER_STATUS } from '../protocol/constants.js';
 import { MysqlError } from '../protocol/errors.js';
 import { decodeErr, encodeErr } from '../protocol/packets/err.js';
@@ -40,6 +42,19 @@ export interface RouterContext {
 
 /** Statements whose session effect the secondary must share (SET, USE, ...), in order, for a late connection. */
 const MAX_REPLAY = 256;
+
+const statementCounters = new Map<string, Counter.Internal>();
+
+/** tandem_statements_total, with its label children cached: this runs for every statement. */
+function countStatement(kind: StatementInfo['kind'], mode: Mode): void {
+  const key = `${kind}/${mode}`;
+  let counter = statementCounters.get(key);
+  if (!counter) {
+    counter = metrics.statements.labels(kind, mode, primaryOf(mode));
+    statementCounters.set(key, counter);
+  }
+  counter.inc();
+}
 
 /** The server function named in ER_UNKNOWN_STMT_HANDLER, per command. */
 const STATEMENT_FUNCTION: Readonly<Record<number, string>> = {
@@ -128,6 +143,17 @@ export class SessionRouter {
   }
 
   async handle(payload: Buffer, sink: ResponseSink): Promise<void> {
+    // Outside a transaction a statement waits while a mode switch is under way; inside one it
+    // goes on under the mode the transaction began with.
+    if (!this.inTransaction) await this.ctx.modes.admit(this);
+    try {
+      await this.route(payload, sink);
+    } finally {
+      if (!this.inTransaction) this.ctx.modes.release(this);
+    }
+  }
+
+  private async route(payload: Buffer, sink: ResponseSink): Promise<void> {
     const mode = this.modeNow();
     const primaryName = primaryOf(mode);
     const secondaryName = secondaryOf(mode);
@@ -210,6 +236,7 @@ export class SessionRouter {
     secondary: BackendLink | undefined,
   ): Promise<void> {
     const info = this.ctx.classify(payload.toString('utf8', 1));
+    countStatement(info.kind, mode);
     if (info.kind === 'session') this.remember(payload);
     if (info.database !== undefined) this.database = info.database;
     if (!isDual(mode)) return this.track(await primary.send(this.out(primary, payload), sink));
@@ -494,6 +521,7 @@ export class SessionRouter {
       st.typesSent.source = false;
       st.typesSent.target = false;
     }
+    countStatement(st.info.kind, mode);
     const cursor = (payload[5]! & CURSOR_TYPE.READ_ONLY) !== 0;
     const primary = this.link(primaryName)!;
     if (!(await this.prepareOn(st, primaryName))) {
@@ -609,6 +637,7 @@ export class SessionRouter {
   }
 
   close(): void {
+    this.ctx.modes.release(this);
     this.target?.close();
   }
 }

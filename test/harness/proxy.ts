@@ -1,10 +1,14 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type ConfigInput, mergeConfig, validateConfig } from '../../src/config.js';
 import { type RunningProxy, startProxy } from '../../src/index.js';
 import { createLogger } from '../../src/log.js';
 
 /**
  * Starts tandem in this process on a free port in front of `source` (a mysql:// URL).
- * Logs are silent unless TANDEM_TEST_LOG names a level.
+ * Logs are silent unless TANDEM_TEST_LOG names a level. Each proxy gets a state directory of
+ * its own unless one is given, so that no saved mode or journal leaks from one test to another.
  */
 export async function startTestProxy(
   source: string,
@@ -16,6 +20,7 @@ export async function startTestProxy(
         source,
         listen: '127.0.0.1:0',
         admin: '127.0.0.1:0',
+        stateDir: mkdtempSync(join(tmpdir(), 'tandem-state-')),
         logLevel: process.env.TANDEM_TEST_LOG ?? 'silent',
       },
       overrides as Record<string, unknown>,

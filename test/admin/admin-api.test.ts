@@ -119,7 +119,7 @@ describe('admin API', () => {
       await c.query('COMMIT');
       const done = await switching;
       expect(done.status).toBe(200);
-      expect((done.json?.switched as { heldMs: number }).heldMs).toBeGreaterThanOrEqual(100);
+      expect((done.json!.switched as { heldMs: number }).heldMs).toBeGreaterThanOrEqual(100);
       expect(done.json).toMatchObject({ mode: 'source' });
     } finally {
       await c.end();
@@ -132,7 +132,7 @@ describe('admin API', () => {
     proxy = await startTestProxy(source, { target, stateDir, adminToken: TOKEN, mode: 'source' });
     const s = await call(proxy, 'GET', '/status');
     expect(s.json).toMatchObject({ mode: 'dual-source' });
-    expect((s.json?.history as unknown[]).length).toBeGreaterThan(5);
+    expect((s.json!.history as unknown[]).length).toBeGreaterThan(5);
   });
 });
 

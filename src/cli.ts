@@ -198,6 +198,79 @@ async function runJournalReplay(args: StartArgs): Promise<void> {
   process.exit(result.remaining === 0 ? 0 : EXIT_RUNTIME);
 }
 
+interface AdminArgs {
+  readonly admin?: string | undefined;
+  readonly config?: string | undefined;
+  readonly json?: boolean | undefined;
+  readonly token?: string | undefined;
+}
+
+/** The admin address: --admin, else the config's (file, then TANDEM_ADMIN). */
+function adminAddress(args: AdminArgs): string {
+  if (args.admin) return args.admin;
+  try {
+    return loadConfig({ file: args.config, env: process.env }).admin;
+  } catch (err) {
+    if (err instanceof ConfigError) usageError(err.message);
+    throw err;
+  }
+}
+
+async function runAdmin(args: AdminArgs, method: 'GET' | 'PUT', path: string, body?: unknown): Promise<void> {
+  const { adminRequest, formatStatus } = await import('./admin/admin-client.js');
+  const token = args.token ?? process.env.TANDEM_ADMIN_TOKEN;
+  let reply: Awaited<ReturnType<typeof adminRequest>>;
+  try {
+    reply = await adminRequest(adminAddress(args), method, path, body, token);
+  } catch (err) {
+    process.stderr.write(
+      `tandem: cannot reach the admin port ${adminAddress(args)}: ${(err as Error).message}\n`,
+    );
+    process.exit(EXIT_RUNTIME);
+  }
+  if (args.json) process.stdout.write(`${JSON.stringify(reply.body, null, 2)}\n`);
+  else if (reply.status === 200 && path === '/mode' && method === 'GET')
+    process.stdout.write(`${reply.body.mode}\n`);
+  else if (reply.status === 200) process.stdout.write(`${formatStatus(reply.body)}\n`);
+  if (reply.status !== 200) {
+    if (!args.json)
+      process.stderr.write(`tandem: ${reply.status}: ${String(reply.body.message ?? reply.body.error)}\n`);
+    process.exit(reply.status === 400 ? EXIT_USAGE : EXIT_RUNTIME);
+  }
+}
+
+function adminOptions(y: Argv) {
+  return y
+    .option('admin', {
+      type: 'string',
+      describe: "Admin address, http://host:port or host:port (default the config's)",
+    })
+    .option('config', { type: 'string', describe: 'YAML config file, for the default admin address' })
+    .option('token', { type: 'string', describe: 'Admin bearer token (default TANDEM_ADMIN_TOKEN)' })
+    .option('json', { type: 'boolean', describe: 'Print the JSON reply' });
+}
+
+function modeOptions(y: Argv) {
+  return adminOptions(y)
+    .command('get', 'Print the current mode', adminOptions, (a) => runAdmin(a as AdminArgs, 'GET', '/mode'))
+    .command(
+      'set <mode>',
+      'Switch the mode (running transactions finish first; refused switches exit non-zero)',
+      (r: Argv) =>
+        adminOptions(r)
+          .positional('mode', { type: 'string', choices: MODES, describe: 'The mode to switch to' })
+          .option('force', {
+            type: 'boolean',
+            describe: 'Override the transition rules and checks (logged)',
+          }),
+      (a) => {
+        const args = a as AdminArgs & { mode: string; force?: boolean };
+        return runAdmin(args, 'PUT', '/mode', { mode: args.mode, force: args.force === true });
+      },
+    )
+    .demandCommand(1, 'give a mode command: get or set <mode>');
+}
+
 async function runSandboxCommand(args: SandboxArgs): Promise<void> {
   // Same address checks as `start`, so a typo is reported with the flag's name.
   try {
@@ -287,7 +360,7 @@ function journalOptions(y: Argv) {
     .demandCommand(1, 'give a journal command: replay');
 }
 
-const COMMANDS = ['start', 'sandbox', 'journal'];
+const COMMANDS = ['start', 'sandbox', 'journal', 'status', 'mode'];
 
 export async function main(argv: string[]): Promise<void> {
   const helpHint = COMMANDS.includes(argv[0] ?? '') ? `tandem ${argv[0]} --help` : 'tandem --help';
@@ -299,6 +372,10 @@ export async function main(argv: string[]): Promise<void> {
       runSandboxCommand(args),
     )
     .command('journal', 'Work with the repair journal of missed secondary writes', journalOptions)
+    .command('status', "Show a running tandem's mode, connections and journal", adminOptions, (a) =>
+      runAdmin(a as AdminArgs, 'GET', '/status'),
+    )
+    .command('mode', "Get or set a running tandem's mode", modeOptions)
     .demandCommand(1, `give a command: ${COMMANDS.join(' or ')}`)
     .strictCommands()
     .strict()

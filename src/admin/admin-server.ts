@@ -70,6 +70,8 @@ export function buildAdminServer(
 
   app.get('/status', async () => target.status());
 
+  app.get('/mode', async () => ({ mode: (await target.status()).mode }));
+
   app.put('/mode', async (req, reply) => {
     const body = req.body as { mode?: unknown; force?: unknown } | undefined;
     if (!body || typeof body !== 'object' || !isMode(body.mode)) {

@@ -142,6 +142,7 @@ export class BackendLink {
     this.current = this.queue.shift();
     if (!this.current) {
       clearTimeout(this.timer);
+      this.timer = undefined;
       return;
     }
     this.waitingForClient = false;
@@ -168,6 +169,7 @@ export class BackendLink {
     if (verdict === 'infile' || verdict === 'auth') {
       this.waitingForClient = true;
       clearTimeout(this.timer);
+      this.timer = undefined;
       p.sink?.onClientTurn?.(verdict, this);
       return;
     }
@@ -179,12 +181,19 @@ export class BackendLink {
   }
 
   private armTimer(): void {
-    clearTimeout(this.timer);
-    if (!this.current || this.waitingForClient) return;
-    this.timer = setTimeout(
-      () => this.fail(`${this.conn.label} server did not answer within ${this.timeoutMs} ms`),
-      this.timeoutMs,
-    );
+    if (!this.current || this.waitingForClient) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      return;
+    }
+    // One timer per link, pushed back on every chunk: refresh() costs no allocation.
+    if (this.timer) this.timer.refresh();
+    else {
+      this.timer = setTimeout(
+        () => this.fail(`${this.conn.label} server did not answer within ${this.timeoutMs} ms`),
+        this.timeoutMs,
+      );
+    }
   }
 
   private fail(why: string): void {

@@ -8,7 +8,7 @@ import { type ResponseTracker, ROW_ONLY_LENGTH, type Verdict } from '../protocol
  * held whole, so memory stays constant whatever the result's size.
  */
 export class ResponseRelay {
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = EMPTY;
   /** Bytes of a large packet still to pass through unread. */
   private passThrough = 0;
   /** The previous physical packet was 0xffffff long: the next one continues it. */
@@ -26,7 +26,7 @@ export class ResponseRelay {
   expect(tracker: ResponseTracker): void {
     this.tracker = tracker;
     this.lastSeq = 0;
-    if (this.pending.length > 0) this.push(Buffer.alloc(0));
+    if (this.pending.length > 0) this.push(EMPTY);
   }
 
   /** True while part of a packet has been received but not yet relayed. */
@@ -35,14 +35,10 @@ export class ResponseRelay {
   }
 
   push(chunk: Buffer): void {
-    let buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    this.pending = Buffer.alloc(0);
+    const buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    this.pending = EMPTY;
     let off = 0;
     let start = 0;
-    const flush = () => {
-      if (off > start) this.forward(buf.subarray(start, off));
-      start = off;
-    };
     while (off < buf.length) {
       if (this.passThrough > 0) {
         const n = Math.min(this.passThrough, buf.length - off);
@@ -54,25 +50,28 @@ export class ResponseRelay {
       if (!tracker || tracker.isDone) break; // bytes for no command: kept until one is sent
       const available = buf.length - off;
       if (available < 4) break;
-      const len = buf.readUIntLE(off, 3);
+      const len = buf[off]! | (buf[off + 1]! << 8) | (buf[off + 2]! << 16);
       const continuation = this.continuing;
       if (!continuation && available < (len < ROW_ONLY_LENGTH ? 4 + len : 5)) break;
       this.lastSeq = buf[off + 3]!;
       this.continuing = len === MAX_PACKET_PAYLOAD;
       const end = off + 4 + len;
-      let verdict: Verdict = 'more';
-      if (!continuation) verdict = tracker.onPacket(buf.subarray(off + 4, Math.min(end, buf.length)), len);
+      const verdict: Verdict = continuation
+        ? 'more'
+        : tracker.onPacketAt(buf, off + 4, end < buf.length ? end : buf.length, len);
       if (end > buf.length) {
         this.passThrough = end - buf.length;
         off = buf.length;
       } else off = end;
       if (verdict !== 'more') {
-        flush();
+        if (off > start) this.forward(start === 0 && off === buf.length ? buf : buf.subarray(start, off));
+        start = off;
         this.onVerdict(verdict);
       }
     }
-    flush();
+    if (off > start) this.forward(start === 0 && off === buf.length ? buf : buf.subarray(start, off));
     if (off < buf.length) this.pending = Buffer.from(buf.subarray(off));
-    buf = Buffer.alloc(0);
   }
 }
+
+const EMPTY = Buffer.alloc(0);

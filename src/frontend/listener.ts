@@ -39,6 +39,7 @@ export class Listener {
       writer: new DualWriter(journal, config.dualWrite.policy, config.dualWrite.secondaryTimeoutMs, logger),
       classify: (sql) => classifier.classify(sql),
       mirrorDdl: config.dualWrite.mirrorDdl,
+      allowLocalInfile: config.allowLocalInfile,
       scope: new Scope(config.scope.include, config.scope.exclude),
       renames: config.scope.rename,
       openTarget: (spec, replay) => openTargetLink(config, spec, replay, logger),

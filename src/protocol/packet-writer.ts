@@ -112,6 +112,16 @@ export class PacketWriter {
  * https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_packets.html#sect_protocol_basic_packets_sending_mt_16mb
  */
 export function framePayload(payload: Buffer, seq: number): Buffer {
+  if (payload.length < 0xffffff) {
+    // The common case, on every command: one allocation, one copy.
+    const out = Buffer.allocUnsafe(payload.length + 4);
+    out[0] = payload.length & 0xff;
+    out[1] = (payload.length >> 8) & 0xff;
+    out[2] = payload.length >> 16;
+    out[3] = seq & 0xff;
+    payload.copy(out, 4);
+    return out;
+  }
   const parts: Buffer[] = [];
   let offset = 0;
   for (;;) {

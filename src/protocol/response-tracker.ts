@@ -84,7 +84,32 @@ export class ResponseTracker {
    * `length` is under ROW_ONLY_LENGTH, else just its start.
    */
   onPacket(payload: Buffer, length: number): Verdict {
-    const first = payload[0] ?? -1;
+    return this.onPacketAt(payload, 0, payload.length, length);
+  }
+
+  /**
+   * The same, with the payload given as `buf[start, end)`, so that the relay's hot path (rows,
+   * column definitions) makes no slice: only packets whose content matters are cut out.
+   */
+  onPacketAt(buf: Buffer, start: number, end: number, length: number): Verdict {
+    const first = start < end ? buf[start]! : -1;
+    switch (this.state) {
+      case 'columns':
+        if (--this.remaining === 0) return this.afterColumns();
+        return 'more';
+      case 'rows':
+        if (first !== 0xff && first !== 0xfe) return 'more';
+        break;
+      case 'prepare-params':
+      case 'prepare-columns':
+        break;
+      default:
+        break;
+    }
+    return this.onWhole(buf.subarray(start, end), first, length);
+  }
+
+  private onWhole(payload: Buffer, first: number, length: number): Verdict {
     switch (this.state) {
       case 'first':
         return this.onFirst(first, payload, length);

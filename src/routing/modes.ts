@@ -108,6 +108,13 @@ export class ModeController extends EventEmitter<{ change: [ModeChange] }> {
     return this.active.size;
   }
 
+  /** admit() without waiting: false while a switch is under way (then call admit()). */
+  tryAdmit(session: object): boolean {
+    if (this.gate) return false;
+    this.active.add(session);
+    return true;
+  }
+
   /** A session starts a statement outside a transaction: it waits while a switch is under way. */
   async admit(session: object): Promise<void> {
     while (this.gate) await this.gate;

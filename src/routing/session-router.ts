@@ -32,6 +32,8 @@ export interface RouterContext {
   readonly logger: Logger;
   /** DDL goes to both servers (dualWrite.mirrorDdl); when off, to the primary only. */
   readonly mirrorDdl: boolean;
+  /** LOAD DATA LOCAL INFILE is relayed (single-server modes only). */
+  readonly allowLocalInfile: boolean;
   /** Tables the migration covers; writes to the others go to the source only. */
   readonly scope: Scope;
   /** Schema and table names that differ on the target. */
@@ -54,6 +56,12 @@ function countStatement(kind: StatementInfo['kind'], mode: Mode): void {
     statementCounters.set(key, counter);
   }
   counter.inc();
+}
+
+function localInfileRefusal(mode: Mode): string {
+  return isDual(mode)
+    ? 'tandem: LOAD DATA LOCAL INFILE cannot be mirrored to both servers; run it in mode source, or load with `tandem load`'
+    : 'LOAD DATA LOCAL INFILE is disabled in tandem; set allowLocalInfile: true in its configuration to allow it';
 }
 
 /** The server function named in ER_UNKNOWN_STMT_HANDLER, per command. */
@@ -142,14 +150,62 @@ export class SessionRouter {
     return this.target && !this.target.isBroken ? this.target : undefined;
   }
 
-  async handle(payload: Buffer, sink: ResponseSink): Promise<void> {
+  handle(payload: Buffer, sink: ResponseSink): Promise<void> {
     // Outside a transaction a statement waits while a mode switch is under way; inside one it
     // goes on under the mode the transaction began with.
-    if (!this.inTransaction) await this.ctx.modes.admit(this);
-    try {
-      await this.route(payload, sink);
-    } finally {
-      if (!this.inTransaction) this.ctx.modes.release(this);
+    if (!this.inTransaction && !this.ctx.modes.tryAdmit(this)) {
+      return this.ctx.modes.admit(this).then(() => this.handleAdmitted(payload, sink));
+    }
+    return this.handleAdmitted(payload, sink);
+  }
+
+  private handleAdmitted(payload: Buffer, sink: ResponseSink): Promise<void> {
+    const direct = this.relayDirect(payload, sink);
+    const done = direct ? direct.then(this.trackDirect) : this.route(payload, sink);
+    return done.then(this.releaseIfIdle, this.releaseAndThrow);
+  }
+
+  private readonly trackDirect = (r: LinkResponse): void => this.track(r);
+  private readonly releaseIfIdle = (): void => {
+    if (!this.inTransaction) this.ctx.modes.release(this);
+  };
+  private readonly releaseAndThrow = (err: unknown): never => {
+    if (!this.inTransaction) this.ctx.modes.release(this);
+    throw err;
+  };
+
+  /**
+   * The hot path of mode `source`: a statement that needs nothing but the source is relayed
+   * without the router's async steps. Anything else (session state, prepared statements not
+   * yet on the source, dual modes) returns undefined and takes route().
+   */
+  private relayDirect(payload: Buffer, sink: ResponseSink): Promise<LinkResponse> | undefined {
+    if (this.primaryRolledBack || this.modeNow() !== 'source') return undefined;
+    const command = payload[0];
+    if (command === COM.QUERY) {
+      const info = this.ctx.classify(payload.toString('utf8', 1));
+      if (info.kind === 'session' || info.localInfile || info.database !== undefined) return undefined;
+      countStatement(info.kind, 'source');
+      return this.source.send(payload, sink);
+    }
+    if (command === COM.STMT_EXECUTE) {
+      const st = this.statementOf(payload);
+      if (!st || st.serverIds.source === undefined) return undefined;
+      this.noteTypes(payload, st);
+      countStatement(st.info.kind, 'source');
+      const cursor = (payload[5]! & CURSOR_TYPE.READ_ONLY) !== 0;
+      return this.source.send(this.executePayload(payload, st, 'source'), sink, cursor);
+    }
+    return undefined;
+  }
+
+  /** Parameter types an execute carries are kept, for servers that have not seen them. */
+  private noteTypes(payload: Buffer, st: PreparedStatement): void {
+    const types = executeTypes(payload, st.params);
+    if (types) {
+      st.types = types;
+      st.typesSent.source = false;
+      st.typesSent.target = false;
     }
   }
 
@@ -237,6 +293,10 @@ export class SessionRouter {
   ): Promise<void> {
     const info = this.ctx.classify(payload.toString('utf8', 1));
     countStatement(info.kind, mode);
+    if (info.localInfile && (!this.ctx.allowLocalInfile || isDual(mode))) {
+      sink.write(encodeErr(new MysqlError('ER_NOT_ALLOWED_COMMAND', localInfileRefusal(mode)), 1));
+      return;
+    }
     if (info.kind === 'session') this.remember(payload);
     if (info.database !== undefined) this.database = info.database;
     if (!isDual(mode)) return this.track(await primary.send(this.out(primary, payload), sink));
@@ -283,18 +343,6 @@ export class SessionRouter {
     primary: BackendLink,
     secondary: BackendLink | undefined,
   ): Promise<void> {
-    if (info.localInfile) {
-      sink.write(
-        encodeErr(
-          new MysqlError(
-            'ER_NOT_ALLOWED_COMMAND',
-            'tandem: LOAD DATA LOCAL INFILE cannot be mirrored to both servers; run it in mode source, or load with `tandem load`',
-          ),
-          1,
-        ),
-      );
-      return;
-    }
     if (this.ctx.scope.allOutside(info.tables, this.database)) {
       // Out of scope: the source alone keeps these tables, whichever server leads.
       const onSource = primary === this.source ? primaryPayload : secondaryPayload;
@@ -515,12 +563,7 @@ export class SessionRouter {
   ): Promise<void> {
     const st = this.statementOf(payload);
     if (!st) return this.unknownStatement(payload, sink);
-    const types = executeTypes(payload, st.params);
-    if (types) {
-      st.types = types;
-      st.typesSent.source = false;
-      st.typesSent.target = false;
-    }
+    this.noteTypes(payload, st);
     countStatement(st.info.kind, mode);
     const cursor = (payload[5]! & CURSOR_TYPE.READ_ONLY) !== 0;
     const primary = this.link(primaryName)!;

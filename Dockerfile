@@ -38,5 +38,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:6034/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 # node runs as PID 1 and tandem handles SIGTERM itself (drains, then exits 0).
-ENTRYPOINT ["node", "bin/tandem.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "bin/tandem.js"]
 CMD ["start"]

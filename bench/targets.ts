@@ -49,8 +49,15 @@ export interface TargetOptions {
 }
 
 /** Extra node flags for every tandem process, e.g. BENCH_TANDEM_NODE_FLAGS='--max-semi-space-size=1'. */
+/**
+ * Node flags for tandem: by default those its shebang and Dockerfile use (a 1 MiB young
+ * generation), since `node bin/tandem.js` does not read the shebang. BENCH_TANDEM_NODE_FLAGS
+ * replaces them ('' for V8's defaults).
+ */
+export const TANDEM_NODE_FLAGS = '--max-semi-space-size=1';
+
 export function tandemNodeFlagsFromEnv(): string[] {
-  return (process.env['BENCH_TANDEM_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
+  return (process.env['BENCH_TANDEM_NODE_FLAGS'] ?? TANDEM_NODE_FLAGS).split(/\s+/).filter(Boolean);
 }
 
 export function haproxyAvailable(): boolean {

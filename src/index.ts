@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net';
-import mysql from 'mysql2/promise';
 import { buildAdminServer, isLoopback } from './admin/admin-server.js';
 import { type Config, MODES, parseHostPort, parseServerUrl } from './config.js';
 import { RepairJournal } from './dualwrite/repair-journal.js';
@@ -27,6 +26,54 @@ export interface RunningProxy {
   close(deadlineMs?: number): Promise<void>;
 }
 
+/** Latency per server in ms: the histogram's finite buckets (cumulative) and p50/p95 from them. */
+interface LatencySummary {
+  p50: number | null;
+  p95: number | null;
+  count: number;
+  /** [upper bound in ms, observations at or below it], cumulative as in Prometheus. */
+  buckets: [number, number][];
+}
+
+/** The q-quantile of cumulative buckets, interpolated within a bucket as histogram_quantile does. */
+function bucketQuantile(q: number, buckets: [number, number][], count: number): number | null {
+  if (count <= 0) return null;
+  const rank = q * count;
+  let lower = 0;
+  let below = 0;
+  for (const [upper, cumulative] of buckets) {
+    if (cumulative >= rank) {
+      const ms = lower + ((upper - lower) * (rank - below)) / Math.max(cumulative - below, 1e-9);
+      return Math.round(ms * 1000) / 1000;
+    }
+    lower = upper;
+    below = cumulative;
+  }
+  return lower; // in the +Inf bucket: the largest finite bound, as Prometheus answers
+}
+
+async function latencySummary(): Promise<Record<string, LatencySummary>> {
+  const out: Record<string, LatencySummary> = {
+    source: { p50: null, p95: null, count: 0, buckets: [] },
+    target: { p50: null, p95: null, count: 0, buckets: [] },
+  };
+  for (const v of (await metrics.serverLatency.get()).values) {
+    if (!v.metricName?.endsWith('_bucket')) continue;
+    const labels = v.labels as { server?: string; le?: string | number };
+    const server = String(labels.server);
+    out[server] ??= { p50: null, p95: null, count: 0, buckets: [] };
+    const s = out[server];
+    if (labels.le === '+Inf') s.count = v.value;
+    else s.buckets.push([Math.round(Number(labels.le) * 1e6) / 1e3, v.value]);
+  }
+  for (const s of Object.values(out)) {
+    s.buckets.sort((a, b) => a[0] - b[0]);
+    s.p50 = bucketQuantile(0.5, s.buckets, s.count);
+    s.p95 = bucketQuantile(0.95, s.buckets, s.count);
+  }
+  return out;
+}
+
 export class StartupError extends Error {
   override readonly name = 'StartupError';
 }
@@ -35,6 +82,8 @@ export class StartupError extends Error {
 async function reachable(url: string, timeoutMs: number): Promise<string | undefined> {
   const a = parseServerUrl(url);
   try {
+    // mysql2 is loaded only here (a switch), not on the proxy's start-up.
+    const { default: mysql } = await import('mysql2/promise');
     const c = await mysql.createConnection({
       host: a.host,
       port: a.port,
@@ -129,6 +178,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
       history: modes.history.slice(-20),
       journal: { depth: journal.depth, bytes: journal.size },
       statements,
+      latencyMs: await latencySummary(),
       policy: config.dualWrite.policy,
     };
   };

@@ -1,5 +1,5 @@
-import mariadb from 'node-sql-parser/build/mariadb.js';
-import mysql from 'node-sql-parser/build/mysql.js';
+import { createRequire } from 'node:module';
+import type mariadbBuild from 'node-sql-parser/build/mariadb.js';
 import type { TableRef } from './classification.js';
 import { parseableShape } from './fingerprint.js';
 import { RESERVED_WORDS } from './keywords.js';
@@ -11,10 +11,25 @@ import { type LexOptions, nameOf, type Token, TokenType } from './lexer.js';
  * package's every dialect. MariaDB's grammar is tried first, then MySQL's.
  */
 
-const DIALECTS = [
-  { parser: new mariadb.Parser(), option: { database: 'MariaDB' } },
-  { parser: new mysql.Parser(), option: { database: 'MySQL' } },
-] as const;
+type Dialect = { parser: InstanceType<typeof mariadbBuild.Parser>; option: { database: string } };
+let dialects: readonly Dialect[] | undefined;
+
+/**
+ * Loaded on the first cache miss that needs a parse, not at start: the two grammars weigh
+ * about 20 MiB of heap, which a proxy in mode `source` may never need.
+ */
+function loadDialects(): readonly Dialect[] {
+  if (!dialects) {
+    const require = createRequire(import.meta.url);
+    const mariadb = require('node-sql-parser/build/mariadb.js') as typeof mariadbBuild;
+    const mysql = require('node-sql-parser/build/mysql.js') as typeof mariadbBuild;
+    dialects = [
+      { parser: new mariadb.Parser(), option: { database: 'MariaDB' } },
+      { parser: new mysql.Parser(), option: { database: 'MySQL' } },
+    ];
+  }
+  return dialects;
+}
 
 /**
  * Beyond this, a statement is left to the token scan: the parser takes milliseconds per few
@@ -55,7 +70,7 @@ export function parseStatement(
   if (first === undefined || last === undefined) return undefined;
   const text = parseableShape(sql.slice(first.start, last.end), options);
   if (text.length > MAX_PARSE_LENGTH) return undefined;
-  for (const { parser, option } of DIALECTS) {
+  for (const { parser, option } of loadDialects()) {
     let result: ReturnType<typeof parser.parse>;
     try {
       result = parser.parse(text, option);

@@ -117,12 +117,15 @@ async function main(): Promise<void> {
     us(r.uncached.median),
     us(r.uncached.best),
   ]);
-  const short = rows.filter((r) => r.chars < 500);
-  const worst = Math.max(...short.map((r) => r.cached.median));
-  const worstBest = Math.max(...short.map((r) => r.cached.best));
-  const verdict =
-    `cached classification of statements under 500 characters: median at most ${us(worst)} us, best sample at most ` +
-    `${us(worstBest)} us (target: under 5 us) - ${worst < 5 ? 'met' : worstBest < 5 ? 'met by the best samples only' : 'NOT met'}`;
+  // Target of the dual-write issue: a cached classification under 5 us (median).
+  const met = rows.filter((r) => r.cached.median < 5);
+  const missed = rows.filter((r) => r.cached.median >= 5);
+  const list = (rs: readonly Row[]) =>
+    rs.map((r) => `${r.name} (${r.chars} chars, ${us(r.cached.median)} us)`).join(', ');
+  const verdict = [
+    `cached classification under 5 us (median): met for ${met.length} of ${rows.length} statements${met.length > 0 ? `: ${list(met)}` : ''}`,
+    ...(missed.length > 0 ? [`not met for ${list(missed)}: the cost grows with the statement's length`] : []),
+  ].join('\n');
   console.log(textTable(header, cells));
   console.log(`\n${verdict}\n${loadLine}`);
   const host = await hostInfo();
@@ -137,7 +140,7 @@ async function main(): Promise<void> {
     '',
     markdownTable(header, cells),
     '',
-    verdict,
+    ...verdict.split('\n').map((line) => `- ${line}`),
     '',
     hostMarkdown(host),
     `- ${loadLine}`,

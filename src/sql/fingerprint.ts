@@ -111,9 +111,11 @@ function shape(sql: string, options: LexOptions | undefined, parseable: boolean)
     let lower = '';
     switch (type) {
       case TokenType.Word: {
-        const known = knownWord(sql, lexer.start, lexer.end);
+        // Around a dot (`t.col`) a word is a name: no keyword to look up.
+        const qualified = w.prev === Prev.Dot || sql.charCodeAt(lexer.end) === 0x2e;
+        const known = qualified ? undefined : knownWord(sql, lexer.start, lexer.end);
         if (known !== undefined) lower = known.word;
-        if (known?.reserved === true && w.prev !== Prev.Dot) {
+        if (known?.reserved === true) {
           piece = lower;
           next = Prev.Other;
         } else {
@@ -230,13 +232,16 @@ class ShapeWriter {
   }
 
   emit(piece: string, next: Prev, tight: boolean): void {
+    // One concatenation per token: a short `' ' + piece` is copied flat, so the result is a
+    // rope of about one node per token, quicker to flatten when it is hashed as a map key.
     if (this.semicolon) {
-      this.out += '; ';
+      this.out += `; ${piece}`;
       this.semicolon = false;
     } else if (this.started && !tight && this.prev !== Prev.Open && this.prev !== Prev.Dot) {
-      this.out += ' ';
+      this.out += ` ${piece}`;
+    } else {
+      this.out += piece;
     }
-    this.out += piece;
     this.started = true;
     this.prev = next;
   }

@@ -57,7 +57,8 @@ export function knownWord(text: string, start: number, end: number): KnownWord |
   const first = text.charCodeAt(start) | 0x20;
   if (length > MAX_KNOWN_LENGTH || first >= 0x80) return undefined;
   const candidates = KNOWN_BY_START[first * 32 + length] ?? NONE;
-  outer: for (const known of candidates) {
+  outer: for (let k = 0; k < candidates.length; k++) {
+    const known = candidates[k] as KnownWord;
     const word = known.word;
     for (let i = 1; i < length; i++) {
       let c = text.charCodeAt(start + i);

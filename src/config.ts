@@ -107,6 +107,18 @@ export const configSchema = z
       })
       .strict()
       .default({ holdMs: 2000 }),
+    control: z
+      .object({
+        /** Instances in front of the same servers share the mode through a table on the source. */
+        enabled: z.boolean().default(true),
+        schema: z.string().min(1).default('tandem_control'),
+        /** How often an instance reads the control table: a switch reaches it within this. */
+        pollMs: z.number().int().positive().default(250),
+        /** This instance's name in the control table (default host name and listen address). */
+        instanceId: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ enabled: true, schema: 'tandem_control', pollMs: 250 }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();

@@ -1,5 +1,7 @@
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { buildAdminServer, isLoopback } from './admin/admin-server.js';
+import { Fleet } from './admin/fleet.js';
 import { type Config, MODES, parseHostPort, parseServerUrl } from './config.js';
 import { RepairJournal } from './dualwrite/repair-journal.js';
 import { Listener } from './frontend/listener.js';
@@ -125,6 +127,30 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
   });
   const journal = new RepairJournal(config.stateDir);
   await journal.load();
+  // Before the listener accepts anyone: an instance that was down resumes the fleet's mode.
+  let fleet: Fleet | undefined;
+  if (config.control.enabled) {
+    try {
+      fleet = await Fleet.join({
+        source: config.source,
+        schema: config.control.schema,
+        pollMs: config.control.pollMs,
+        holdMs: config.switch.holdMs,
+        logger,
+        modes,
+        instanceId:
+          config.control.instanceId ??
+          `${hostname()}/${config.listen}${config.listen.endsWith(':0') ? `/${process.pid}` : ''}`,
+        listen: config.listen,
+        admin: config.admin,
+      });
+    } catch (err) {
+      logger.warn(
+        { err: (err as Error).message },
+        'control table unavailable: this instance follows no fleet',
+      );
+    }
+  }
   const listener = new Listener(config, logger, modes, journal);
   const { host, port } = await listener.listen();
 
@@ -154,6 +180,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
       requester: opts.requester ?? 'internal',
       holdMs: config.switch.holdMs,
       precondition,
+      decide: fleet ? (mode, requester) => fleet.decide(mode, requester) : undefined,
     });
     await saving;
     if (change.forced) logger.warn({ ...change }, 'forced mode switch');
@@ -170,7 +197,8 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
     return {
       mode: modes.mode,
       switching: modes.switching,
-      epoch: modes.history.length,
+      epoch: fleet?.epoch ?? modes.history.length,
+      instances: fleet ? await fleet.instances() : [],
       connections: listener.connectionCount,
       activeSessions: modes.activeSessions,
       lastSwitch: last,
@@ -189,7 +217,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
     metrics.journalBytes.set(journal.size);
     for (const m of MODES) metrics.mode.labels(m).set(m === modes.mode ? 1 : 0);
     metrics.switchHoldSeconds.set(modes.lastHeldMs / 1000);
-    metrics.epoch.set(modes.history.length);
+    metrics.epoch.set(fleet?.epoch ?? modes.history.length);
   };
 
   const app = buildAdminServer({ status, switchMode, refreshGauges }, { token: adminToken, logger });
@@ -212,6 +240,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
     connectionCount: () => listener.connectionCount,
     close: async (deadlineMs = config.timeouts.shutdownMs) => {
       await app.close();
+      await fleet?.close();
       await listener.close(deadlineMs);
       await journal.close();
       await saving;

@@ -55,6 +55,8 @@ describe('defaults', () => {
       },
       dualWrite: { policy: 'lenient', secondaryTimeoutMs: 5000, mirrorDdl: true },
       scope: { include: ['*'], exclude: [], rename: { schemas: {}, tables: {} } },
+      switch: { holdMs: 2000 },
+      control: { enabled: true, schema: 'tandem_control', pollMs: 250 },
       logLevel: 'info',
     });
     expect(config.source).toBeUndefined();

@@ -62,6 +62,8 @@ export interface SwitchOptions {
   readonly holdMs: number;
   /** Checks that must pass at the moment of the switch (the way back works, the journal is empty...). */
   readonly precondition?: (from: Mode, to: Mode) => Promise<string | undefined>;
+  /** Makes the switch the fleet's decision (control table) just before the local flip; throws to refuse. */
+  readonly decide?: (to: Mode, requester: string) => Promise<void>;
 }
 
 /** Why `from` -> `to` is refused by the phase rules, or undefined when allowed. */
@@ -165,6 +167,7 @@ export class ModeController extends EventEmitter<{ change: [ModeChange] }> {
       }
       const blocked = opts.force ? undefined : await opts.precondition?.(from, to);
       if (blocked) throw new TransitionRefused(blocked, 409);
+      await opts.decide?.(to, opts.requester ?? 'unknown');
       return this.set(to, opts.requester ?? 'unknown', Math.round(performance.now() - started), !!opts.force);
     } finally {
       this.gate = undefined;

@@ -8,7 +8,9 @@ import { createLogger } from '../../src/log.js';
 /**
  * Starts tandem in this process on a free port in front of `source` (a mysql:// URL).
  * Logs are silent unless TANDEM_TEST_LOG names a level. Each proxy gets a state directory of
- * its own unless one is given, so that no saved mode or journal leaks from one test to another.
+ * its own unless one is given, so that no saved mode or journal leaks from one test to another,
+ * and follows no fleet (the control table) unless a test turns `control` on: test files share
+ * the source server, and one file's switches must not reach another's proxies.
  */
 export async function startTestProxy(
   source: string,
@@ -21,6 +23,7 @@ export async function startTestProxy(
         listen: '127.0.0.1:0',
         admin: '127.0.0.1:0',
         stateDir: mkdtempSync(join(tmpdir(), 'tandem-state-')),
+        control: { enabled: false },
         logLevel: process.env.TANDEM_TEST_LOG ?? 'silent',
       },
       overrides as Record<string, unknown>,

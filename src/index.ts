@@ -213,6 +213,9 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
 
   const refreshGauges = async () => {
     metrics.clientConnections.set(listener.connectionCount);
+    const servers = listener.serverConnections();
+    metrics.serverConnections.labels('source').set(servers.source);
+    metrics.serverConnections.labels('target').set(servers.target);
     metrics.journalDepth.set(journal.depth);
     metrics.journalBytes.set(journal.size);
     for (const m of MODES) metrics.mode.labels(m).set(m === modes.mode ? 1 : 0);

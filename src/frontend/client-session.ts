@@ -115,6 +115,13 @@ export class ClientSession {
     this.attachClient(socket);
   }
 
+  get serverLinks(): { source: number; target: number } {
+    return {
+      source: this.source && !this.source.isBroken ? 1 : 0,
+      target: this.router?.hasTarget ? 1 : 0,
+    };
+  }
+
   get isIdle(): boolean {
     return this.phase === 'ready' && this.queue.length === 0;
   }

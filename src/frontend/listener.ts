@@ -80,6 +80,18 @@ export class Listener {
     return this.sessions.size;
   }
 
+  /** tandem's connections to each server (one to the source per session, one to the target once opened). */
+  serverConnections(): { source: number; target: number } {
+    let source = 0;
+    let target = 0;
+    for (const s of this.sessions) {
+      const links = s.serverLinks;
+      source += links.source;
+      target += links.target;
+    }
+    return { source, target };
+  }
+
   /**
    * Stops accepting; idle sessions close now, busy ones once their statement's response is
    * complete; whatever is still open at the deadline is dropped.

@@ -107,6 +107,10 @@ export class SessionRouter {
     this.database = database;
   }
 
+  get hasTarget(): boolean {
+    return this.target !== undefined && !this.target.isBroken;
+  }
+
   get inTransaction(): boolean {
     return (this.status & SERVER_STATUS.IN_TRANS) !== 0;
   }

@@ -37,7 +37,7 @@ export class Listener {
     const routing: SessionContext['routing'] = {
       modes,
       writer: new DualWriter(journal, config.dualWrite.policy, config.dualWrite.secondaryTimeoutMs, logger),
-      classify: (sql) => classifier.classify(sql),
+      classify: (sql, options) => classifier.classify(sql, options),
       mirrorDdl: config.dualWrite.mirrorDdl,
       allowLocalInfile: config.allowLocalInfile,
       scope: new Scope(config.scope.include, config.scope.exclude),

@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import { metrics } from '../metrics.js';
 import type { Classification } from '../sql/classification.js';
 import { ClassifierCache } from '../sql/classifier-cache.js';
+import type { LexOptions } from '../sql/lexer.js';
 import type { StatementInfo } from './statement-info.js';
 
 /**
@@ -15,8 +16,8 @@ export class StatementClassifier {
 
   constructor(private readonly log?: Logger) {}
 
-  classify(sql: string): StatementInfo {
-    const c = this.cache.classify(sql);
+  classify(sql: string, options?: LexOptions): StatementInfo {
+    const c = this.cache.classify(sql, options);
     let info = this.derived.get(c);
     if (!info) {
       info = toStatementInfo(c);

@@ -8,6 +8,7 @@ import { COM, CURSOR_TYPE, SERVER_STATUS } from '../protocol/constants.js';
 import { MysqlError } from '../protocol/errors.js';
 import { decodeErr, encodeErr } from '../protocol/packets/err.js';
 import { decodeTextRows } from '../protocol/text-result.js';
+import type { LexOptions } from '../sql/lexer.js';
 import { hasRenames, type RenameMap, renameForTarget, targetSchema } from '../sql/rename.js';
 import { findUuidCalls, replaceUuidCalls } from '../sql/rewrite-uuid.js';
 import { isDual, type Mode, type ModeController, primaryOf, secondaryOf } from './modes.js';
@@ -28,7 +29,7 @@ type ServerName = 'source' | 'target';
 export interface RouterContext {
   readonly modes: ModeController;
   readonly writer: DualWriter;
-  readonly classify: (sql: string) => StatementInfo;
+  readonly classify: (sql: string, options?: LexOptions) => StatementInfo;
   readonly logger: Logger;
   /** DDL goes to both servers (dualWrite.mirrorDdl); when off, to the primary only. */
   readonly mirrorDdl: boolean;
@@ -63,6 +64,8 @@ function localInfileRefusal(mode: Mode): string {
     ? 'tandem: LOAD DATA LOCAL INFILE cannot be mirrored to both servers; run it in mode source, or load with `tandem load`'
     : 'LOAD DATA LOCAL INFILE is disabled in tandem; set allowLocalInfile: true in its configuration to allow it';
 }
+
+const NO_BACKSLASH_ESCAPES: LexOptions = Object.freeze({ noBackslashEscapes: true });
 
 /** The server function named in ER_UNKNOWN_STMT_HANDLER, per command. */
 const STATEMENT_FUNCTION: Readonly<Record<number, string>> = {
@@ -105,6 +108,14 @@ export class SessionRouter {
     this.status = initialStatus;
     this.txMode = ctx.modes.mode;
     this.database = database;
+  }
+
+  /**
+   * The session's sql_mode as far as it changes how text splits into tokens: the server reports
+   * NO_BACKSLASH_ESCAPES in every OK packet's status.
+   */
+  private lexOptions(): LexOptions | undefined {
+    return this.status & SERVER_STATUS.NO_BACKSLASH_ESCAPES ? NO_BACKSLASH_ESCAPES : undefined;
   }
 
   get hasTarget(): boolean {
@@ -187,7 +198,7 @@ export class SessionRouter {
     if (this.primaryRolledBack || this.modeNow() !== 'source') return undefined;
     const command = payload[0];
     if (command === COM.QUERY) {
-      const info = this.ctx.classify(payload.toString('utf8', 1));
+      const info = this.ctx.classify(payload.toString('utf8', 1), this.lexOptions());
       if (info.kind === 'session' || info.localInfile || info.database !== undefined) return undefined;
       countStatement(info.kind, 'source');
       return this.source.send(payload, sink);
@@ -295,7 +306,7 @@ export class SessionRouter {
     primary: BackendLink,
     secondary: BackendLink | undefined,
   ): Promise<void> {
-    const info = this.ctx.classify(payload.toString('utf8', 1));
+    const info = this.ctx.classify(payload.toString('utf8', 1), this.lexOptions());
     countStatement(info.kind, mode);
     if (info.localInfile && (!this.ctx.allowLocalInfile || isDual(mode))) {
       sink.write(encodeErr(new MysqlError('ER_NOT_ALLOWED_COMMAND', localInfileRefusal(mode)), 1));
@@ -501,7 +512,7 @@ export class SessionRouter {
     secondaryName: ServerName | undefined,
   ): Promise<void> {
     const sql = Buffer.from(payload.subarray(1));
-    let info = this.ctx.classify(sql.toString('utf8'));
+    let info = this.ctx.classify(sql.toString('utf8'), this.lexOptions());
     if (info.rewriteUuids) {
       // A prepared statement's text is fixed: its UUID() calls cannot become literals.
       info = {

@@ -31,6 +31,8 @@ const { source, target } = sharedPair();
 const WORKERS = 16;
 const DURATION_MS = 10_000;
 const ROWS = 5;
+/** Past the deadline, the workers' statements in flight must end within this. */
+const STALL_MS = 20_000;
 
 interface Stats {
   statements: number;
@@ -52,7 +54,11 @@ function row(): number {
   return 1 + Math.floor(Math.random() * ROWS);
 }
 
+/** Each worker's statement in flight (or last), for a report when they stall. */
+const inFlight = new Map<mysql.Connection, string>();
+
 async function run(c: mysql.Connection, stats: Stats, sql: string, params: unknown[] = []): Promise<void> {
+  inFlight.set(c, `${sql}${params.length ? ` ${JSON.stringify(params)}` : ''}`);
   try {
     await c.query(sql, params);
     stats.statements++;
@@ -142,6 +148,7 @@ async function worker(port: number, db: string, w: number, deadline: number, sta
       }
     }
   } finally {
+    inFlight.delete(c);
     await c.end();
   }
 }
@@ -186,7 +193,30 @@ describe('conflicting writes from many connections', () => {
       const started = Date.now();
       const deadline = started + DURATION_MS;
       const port = proxy.port;
-      await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(port, db, w, deadline, stats)));
+      inFlight.clear();
+      let watchdog: NodeJS.Timeout | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        watchdog = setTimeout(() => {
+          const stuck = [...inFlight.values()].map((sql) => `  ${sql}`).join('\n');
+          reject(
+            new Error(
+              `workers still busy ${STALL_MS} ms after the deadline; statements in flight:\n${stuck}`,
+            ),
+          );
+        }, DURATION_MS + STALL_MS);
+      });
+      const workers = Array.from({ length: WORKERS }, (_, w) => worker(port, db, w, deadline, stats));
+      try {
+        await Promise.race([Promise.all(workers), stalled]);
+      } catch (err) {
+        // Closing tandem ends the stalled sessions, and so the workers.
+        await proxy.close(1000);
+        proxy = undefined;
+        await Promise.allSettled(workers);
+        throw err;
+      } finally {
+        clearTimeout(watchdog);
+      }
       const elapsed = Date.now() - started;
 
       const { diffs, rows } = await compareDatabases(source, target, db);
@@ -200,6 +230,6 @@ describe('conflicting writes from many connections', () => {
       expect(stats.statements).toBeGreaterThan(100);
       expect(stats.transactions).toBeGreaterThan(0);
     },
-    DURATION_MS + 60_000,
+    DURATION_MS + STALL_MS + 30_000,
   );
 });

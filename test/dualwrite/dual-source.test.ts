@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { ConfigInput } from '../../src/config.js';
 import { startTestProxy } from '../harness/proxy.js';
 
 const sourcePort = inject('sourcePort');
@@ -19,25 +20,36 @@ async function rows(port: number, sql: string): Promise<unknown[]> {
   }
 }
 
+/** tandem in dual-source in front of the shared pair (its own state directory). */
+function dualSource(overrides: Partial<ConfigInput> = {}): ReturnType<typeof startTestProxy> {
+  return startTestProxy(`mysql://root@127.0.0.1:${sourcePort}/`, {
+    target: `mysql://root@127.0.0.1:${targetPort}/`,
+    mode: 'dual-source',
+    ...overrides,
+  });
+}
+
+/** An app connection through `proxy`, in a freshly created database `db`. */
+async function appIn(proxy: { port: number }, db: string): Promise<mysql.Connection> {
+  const app = await mysql.createConnection({
+    host: '127.0.0.1',
+    port: proxy.port,
+    user: 'root',
+    dateStrings: true,
+  });
+  await app.query(`DROP DATABASE IF EXISTS ${db}`);
+  await app.query(`CREATE DATABASE ${db}`);
+  await app.query(`USE ${db}`);
+  return app;
+}
+
 describe('dual-source mode', () => {
   let proxy: Awaited<ReturnType<typeof startTestProxy>>;
   let app: mysql.Connection;
 
   beforeAll(async () => {
-    proxy = await startTestProxy(`mysql://root@127.0.0.1:${sourcePort}/`, {
-      target: `mysql://root@127.0.0.1:${targetPort}/`,
-      mode: 'dual-source',
-      stateDir: mkdtempSync(join(tmpdir(), 'tandem-state-')),
-    });
-    app = await mysql.createConnection({
-      host: '127.0.0.1',
-      port: proxy.port,
-      user: 'root',
-      dateStrings: true,
-    });
-    await app.query(`DROP DATABASE IF EXISTS ${DB}`);
-    await app.query(`CREATE DATABASE ${DB}`);
-    await app.query(`USE ${DB}`);
+    proxy = await dualSource();
+    app = await appIn(proxy, DB);
     await app.query(
       `CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20), r DOUBLE,
         created DATETIME(6) DEFAULT CURRENT_TIMESTAMP(6), n DATETIME(6))`,
@@ -92,20 +104,8 @@ describe('non-deterministic functions in dual-source mode', () => {
   const db = 'dw_nondet';
 
   beforeAll(async () => {
-    proxy = await startTestProxy(`mysql://root@127.0.0.1:${sourcePort}/`, {
-      target: `mysql://root@127.0.0.1:${targetPort}/`,
-      mode: 'dual-source',
-      stateDir: mkdtempSync(join(tmpdir(), 'tandem-state-')),
-    });
-    app = await mysql.createConnection({
-      host: '127.0.0.1',
-      port: proxy.port,
-      user: 'root',
-      dateStrings: true,
-    });
-    await app.query(`DROP DATABASE IF EXISTS ${db}`);
-    await app.query(`CREATE DATABASE ${db}`);
-    await app.query(`USE ${db}`);
+    proxy = await dualSource();
+    app = await appIn(proxy, db);
     await app.query(
       'CREATE TABLE u (id INT AUTO_INCREMENT PRIMARY KEY, u CHAR(36), s BIGINT UNSIGNED, t DATETIME(6))',
     );
@@ -131,12 +131,7 @@ describe('non-deterministic functions in dual-source mode', () => {
   });
 
   it('refuses a per-row UUID() under policy strict before running it', async () => {
-    const strict = await startTestProxy(`mysql://root@127.0.0.1:${sourcePort}/`, {
-      target: `mysql://root@127.0.0.1:${targetPort}/`,
-      mode: 'dual-source',
-      stateDir: mkdtempSync(join(tmpdir(), 'tandem-state-')),
-      dualWrite: { policy: 'strict' },
-    });
+    const strict = await dualSource({ dualWrite: { policy: 'strict' } });
     const c = await mysql.createConnection({
       host: '127.0.0.1',
       port: strict.port,
@@ -157,12 +152,7 @@ describe('non-deterministic functions in dual-source mode', () => {
 describe('migration scope in dual-source mode', () => {
   it('writes tables outside the scope to the source only', async () => {
     const db = 'dw_scope';
-    const proxy = await startTestProxy(`mysql://root@127.0.0.1:${sourcePort}/`, {
-      target: `mysql://root@127.0.0.1:${targetPort}/`,
-      mode: 'dual-source',
-      stateDir: mkdtempSync(join(tmpdir(), 'tandem-state-')),
-      scope: { include: [`${db}.*`], exclude: [`${db}.local_*`] },
-    });
+    const proxy = await dualSource({ scope: { include: [`${db}.*`], exclude: [`${db}.local_*`] } });
     const c = await mysql.createConnection({ host: '127.0.0.1', port: proxy.port, user: 'root' });
     try {
       await c.query(`DROP DATABASE IF EXISTS ${db}`);
@@ -191,10 +181,7 @@ describe('migration scope in dual-source mode', () => {
 
 describe('renamed schema and table on the target', () => {
   it('writes to the target under its own names', async () => {
-    const proxy = await startTestProxy(`mysql://root@127.0.0.1:${sourcePort}/`, {
-      target: `mysql://root@127.0.0.1:${targetPort}/`,
-      mode: 'dual-source',
-      stateDir: mkdtempSync(join(tmpdir(), 'tandem-state-')),
+    const proxy = await dualSource({
       scope: { rename: { schemas: { dw_ren: 'dw_ren_v2' }, tables: { 'dw_ren.orders': 'orders_new' } } },
     });
     const c = await mysql.createConnection({

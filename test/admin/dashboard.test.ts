@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { registry } from '../../src/metrics.js';
 import { startTestProxy } from '../harness/proxy.js';
 
 /**
@@ -144,5 +145,29 @@ describe('dashboard in headless Chromium', () => {
     expect(requests.length).toBeGreaterThan(0);
     expect(requests.filter((u) => !u.startsWith(`${origin}/`))).toEqual([]);
     expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('config/grafana-dashboard.json', () => {
+  it('is JSON with a DS_PROMETHEUS datasource input, and asks only for metrics tandem exports', async () => {
+    const text = readFileSync(join(import.meta.dirname, '../../config/grafana-dashboard.json'), 'utf8');
+    const dashboard = JSON.parse(text) as {
+      __inputs: { name: string }[];
+      schemaVersion: number;
+      panels: unknown[];
+    };
+    expect(dashboard.__inputs.map((i) => i.name)).toEqual(['DS_PROMETHEUS']);
+    expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(39);
+    expect(dashboard.panels.length).toBeGreaterThan(5);
+    const exported = new Set<string>();
+    for (const m of await registry.getMetricsAsJSON()) {
+      exported.add(m.name);
+      if (String(m.type) === 'histogram')
+        for (const s of ['_bucket', '_sum', '_count']) exported.add(m.name + s);
+    }
+    const used = new Set(text.match(/tandem_[a-z0-9_]+/g));
+    expect([...used].filter((n) => !exported.has(n))).toEqual([]);
+    for (const n of ['tandem_statements_total', 'tandem_server_latency_seconds_bucket', 'tandem_mode'])
+      expect(used.has(n)).toBe(true);
   });
 });

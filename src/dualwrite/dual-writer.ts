@@ -3,9 +3,9 @@ import type { Logger } from '../log.js';
 import { metrics } from '../metrics.js';
 import { MysqlError } from '../protocol/errors.js';
 import { decodeErr, encodeErr } from '../protocol/packets/err.js';
-import { decodeOk } from '../protocol/packets/ok.js';
+import { decodeOk, type OkPacket } from '../protocol/packets/ok.js';
 import { decodeTextRows } from '../protocol/text-result.js';
-import { pinSql, queryPayload, randomSeeds, timestampNow, UNPIN_SQL } from './pinning.js';
+import { type Pins, pinSql, queryPayload, randomSeeds, timestampNow, UNPIN_SQL } from './pinning.js';
 import type { JournalEntry, RepairJournal } from './repair-journal.js';
 
 export type FailurePolicy = 'lenient' | 'strict';
@@ -32,6 +32,10 @@ export interface WriteRequest {
    * ones. If it generated more than one, it is undone and refused.
    */
   readonly bulkIdsUnsafe: boolean;
+  /** INSERT, REPLACE, LOAD DATA (or unknown): the statement may generate auto-increment ids. */
+  readonly inserts: boolean;
+  /** The statement calls LAST_INSERT_ID(): the secondary must see the primary's value. */
+  readonly readsLastInsertId: boolean;
 }
 
 interface SecondaryFailure {
@@ -77,6 +81,13 @@ const UNPIN_SECONDARY = queryPayload(`${UNPIN_SQL}, innodb_lock_wait_timeout = D
 const SECONDARY_LOCK_WAIT_S = 1;
 const SAVEPOINT = queryPayload('SAVEPOINT tandem_bulk_insert');
 const LAST_ID = queryPayload('SELECT LAST_INSERT_ID()');
+const SAVE_AND_ZERO_LAST_ID = queryPayload(
+  'SET @tandem_last_insert_id = LAST_INSERT_ID(), last_insert_id = 0',
+);
+const RESTORE_LAST_ID = queryPayload(
+  'SET last_insert_id = IF(LAST_INSERT_ID() = 0, @tandem_last_insert_id, LAST_INSERT_ID())',
+);
+const RESTORE_SAVED_LAST_ID = queryPayload('SET last_insert_id = @tandem_last_insert_id');
 const ROLLBACK_TO_SAVEPOINT = queryPayload('ROLLBACK TO SAVEPOINT tandem_bulk_insert');
 
 function generatedSeveralIds(r: LinkResponse): boolean {
@@ -111,17 +122,25 @@ export class DualWriter {
     const pinned = primary.send(queryPayload(pinSql({ timestamp, randSeeds })));
     const begun = req.wrap ? primary.send(BEGIN) : undefined;
     const saved = req.bulkIdsUnsafe && !req.wrap ? primary.send(SAVEPOINT) : undefined;
-    // LAST_INSERT_ID() moves only when the statement generates ids (the OK packet also reports
-    // explicit ones), so reading it around the statement tells the two apart.
-    const idBefore = req.bulkIdsUnsafe ? primary.send(LAST_ID) : undefined;
+    // Whether the statement generated ids: the OK packet cannot say, as it also reports explicit
+    // ids and, for an upsert that only updated, an updated row's id. LAST_INSERT_ID() moves only
+    // when ids are generated, but may land on its old value (another table's id), so it is set
+    // to 0 around the statement and given back afterwards, all in the same round trip. A
+    // statement that reads LAST_INSERT_ID() must see the real value: then before and after are
+    // compared instead.
+    const probe = req.inserts || req.bulkIdsUnsafe;
+    const reset = probe && !req.readsLastInsertId;
+    const idBefore = req.readsLastInsertId || (probe && !reset) ? primary.send(LAST_ID) : undefined;
+    const zeroed = reset ? primary.send(SAVE_AND_ZERO_LAST_ID) : undefined;
     const statement = primary.send(req.primaryPayload);
-    const idAfter = req.bulkIdsUnsafe ? primary.send(LAST_ID) : undefined;
+    const idAfter = probe ? primary.send(LAST_ID) : undefined;
+    const restored = reset ? primary.send(RESTORE_LAST_ID) : undefined;
     const unpinned = primary.send(UNPIN);
-    await Promise.all([pinned, begun, saved, unpinned]);
+    await Promise.all([pinned, begun, saved, zeroed, restored, unpinned]);
     const result = await statement;
     if (result.tracker.error) {
       if (req.wrap) await primary.send(ROLLBACK);
-      else if (endsTransaction(result.tracker.error)) {
+      else if (await transactionEnded(primary, result.tracker.error)) {
         // The primary rolled the whole transaction back: so must the secondary, or its half
         // would be committed by the next statement that ends a transaction there.
         if (secondary && !secondary.isBroken) await secondary.send(ROLLBACK).catch(() => undefined);
@@ -132,12 +151,17 @@ export class DualWriter {
     const lastId = async (r: Promise<LinkResponse>) =>
       decodeTextRows((await r).bytes!, primary.capabilities)[0]?.[0];
     const before = idBefore && (await lastId(idBefore));
-    const generated = idBefore && idAfter && before !== (await lastId(idAfter));
-    if (generated && generatedSeveralIds(result)) {
+    const after = idAfter && (await lastId(idAfter));
+    const generated = reset
+      ? after !== undefined && after !== '0'
+      : idBefore !== undefined && after !== before;
+    if (req.bulkIdsUnsafe && generated && generatedSeveralIds(result)) {
       const undone = await primary.send(req.wrap ? ROLLBACK : ROLLBACK_TO_SAVEPOINT);
       // A rollback leaves LAST_INSERT_ID() where the refused statement put it; the secondary never
       // ran that statement, so a later INSERT ... VALUES (LAST_INSERT_ID()) would differ.
-      await primary.send(queryPayload(`DO LAST_INSERT_ID(${BigInt(before ?? 0)})`));
+      await primary.send(
+        reset ? RESTORE_SAVED_LAST_ID : queryPayload(`DO LAST_INSERT_ID(${BigInt(before ?? 0)})`),
+      );
       const err = new MysqlError(
         'ER_UNKNOWN_ERROR',
         'tandem: this INSERT ... SELECT generated auto-increment ids under innodb_autoinc_lock_mode = 2, ' +
@@ -153,7 +177,15 @@ export class DualWriter {
     if (!failure && (!secondary || secondary.isBroken)) {
       failure = { reason: `${secondaryName} server unavailable`, txLost: true };
     } else if (!failure && secondary) {
-      const run = this.runOnSecondary(secondary, req, result, timestamp, randSeeds);
+      const ok = result.tracker.lastOk ? decodeOk(result.tracker.lastOk) : undefined;
+      const pins: Pins = {
+        timestamp,
+        randSeeds,
+        insertId: generated ? ok?.lastInsertId : undefined,
+        lastInsertId: req.readsLastInsertId && before ? before : undefined,
+        lockWaitTimeout: SECONDARY_LOCK_WAIT_S,
+      };
+      const run = this.runOnSecondary(secondary, req, ok, pins);
       failure = await this.withinTimeout(secondary, run);
     }
 
@@ -180,18 +212,10 @@ export class DualWriter {
   private async runOnSecondary(
     secondary: BackendLink,
     req: WriteRequest,
-    primaryResult: LinkResponse,
-    timestamp: string,
-    randSeeds: [number, number] | undefined,
+    ok: OkPacket | undefined,
+    pins: Pins,
   ): Promise<SecondaryFailure | undefined> {
-    const ok = primaryResult.tracker.lastOk ? decodeOk(primaryResult.tracker.lastOk) : undefined;
     try {
-      const pins = {
-        insertId: ok?.lastInsertId,
-        timestamp,
-        randSeeds,
-        lockWaitTimeout: SECONDARY_LOCK_WAIT_S,
-      };
       const pinned = secondary.send(queryPayload(pinSql(pins)));
       const statement = secondary.send(req.secondaryPayload);
       const unpinned = secondary.send(UNPIN_SECONDARY);
@@ -248,6 +272,9 @@ export class DualWriter {
     const rolledBack = await primary.send(ROLLBACK);
     if (secondary && !secondary.isBroken) await secondary.send(ROLLBACK).catch(() => undefined);
     this.log.info({ reason }, 'lock conflict across servers; transaction rolled back on both');
+    // A client retries a deadlock at once; answering after a short random pause lets the
+    // transaction that waited behind this one take the lock first, instead of starving.
+    await new Promise((r) => setTimeout(r, 5 + Math.random() * 45));
     const err = new MysqlError(
       'ER_LOCK_DEADLOCK',
       `Deadlock found when trying to get lock; try restarting transaction (tandem: ${reason})`,
@@ -302,6 +329,22 @@ export class DualWriter {
 /** An ERR packet after which the server has rolled back the whole transaction. */
 export function endsTransaction(err: Buffer): boolean {
   return TRANSACTION_ENDING_ERRORS.has(decodeErr(err).errno);
+}
+
+/**
+ * Errors after which the transaction may or may not survive: 1467 is how InnoDB reports a
+ * deadlock on the auto-increment lock (transaction gone) but also an exhausted id range (it
+ * stays); 1205 ends it only under innodb_rollback_on_timeout. The primary is asked.
+ */
+const MAYBE_TRANSACTION_ENDING = new Set([
+  1205 /* ER_LOCK_WAIT_TIMEOUT */, 1467 /* ER_AUTOINC_READ_FAILED */,
+]);
+
+async function transactionEnded(primary: BackendLink, err: Buffer): Promise<boolean> {
+  if (endsTransaction(err)) return true;
+  if (!MAYBE_TRANSACTION_ENDING.has(decodeErr(err).errno)) return false;
+  const r = await primary.send(queryPayload('SELECT @@in_transaction'));
+  return decodeTextRows(r.bytes!, primary.capabilities)[0]?.[0] === '0';
 }
 
 function outcome(

@@ -6,6 +6,8 @@
 export interface Pins {
   /** First id the primary generated for this statement (OK packet's last_insert_id). */
   readonly insertId?: number | bigint | undefined;
+  /** LAST_INSERT_ID() as the primary's session had it when the statement began. */
+  readonly lastInsertId?: string | undefined;
   /** Seconds and microseconds since the epoch, as SET timestamp takes them. */
   readonly timestamp: string;
   readonly randSeeds?: readonly [number, number] | undefined;
@@ -29,6 +31,7 @@ export function randomSeeds(): [number, number] {
 export function pinSql(p: Pins): string {
   const parts = [`timestamp = ${p.timestamp}`];
   if (p.insertId !== undefined && BigInt(p.insertId) > 0n) parts.unshift(`insert_id = ${p.insertId}`);
+  if (p.lastInsertId !== undefined) parts.push(`last_insert_id = ${BigInt(p.lastInsertId)}`);
   if (p.randSeeds) parts.push(`rand_seed1 = ${p.randSeeds[0]}`, `rand_seed2 = ${p.randSeeds[1]}`);
   if (p.lockWaitTimeout !== undefined) parts.push(`innodb_lock_wait_timeout = ${p.lockWaitTimeout}`);
   return `SET ${parts.join(', ')}`;

@@ -119,6 +119,29 @@ export const configSchema = z
       })
       .strict()
       .default({ enabled: true, schema: 'tandem_control', pollMs: 250 }),
+    verify: z
+      .object({
+        /** Column holding each table's last-change time for `--method incremental`: `{shop.orders: changed_at}`. */
+        updateColumns: z
+          .record(z.string().regex(/^[^.]+\.[^.]+$/, 'expected schema.table'), z.string().min(1))
+          .default({}),
+        /** The full compare sizes its chunks so that each takes about this long on the slower server. */
+        chunkTimeMs: z.number().int().positive().default(500),
+        /** Incremental: rows changed up to this long before the checkpoint are read again (late commits, clock skew). */
+        overlapSeconds: z.number().nonnegative().default(60),
+        /** `--follow`: pause between passes. */
+        intervalSeconds: z.number().positive().default(5),
+        /** Most rows compared per second per table (0: no limit). */
+        maxRowsPerSecond: z.number().int().nonnegative().default(0),
+      })
+      .strict()
+      .default({
+        updateColumns: {},
+        chunkTimeMs: 500,
+        overlapSeconds: 60,
+        intervalSeconds: 5,
+        maxRowsPerSecond: 0,
+      }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();

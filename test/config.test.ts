@@ -57,6 +57,13 @@ describe('defaults', () => {
       scope: { include: ['*'], exclude: [], rename: { schemas: {}, tables: {} } },
       switch: { holdMs: 2000 },
       control: { enabled: true, schema: 'tandem_control', pollMs: 250 },
+      verify: {
+        updateColumns: {},
+        chunkTimeMs: 500,
+        overlapSeconds: 60,
+        intervalSeconds: 5,
+        maxRowsPerSecond: 0,
+      },
       logLevel: 'info',
     });
     expect(config.source).toBeUndefined();

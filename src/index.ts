@@ -9,6 +9,7 @@ import type { Logger } from './log.js';
 import { metrics } from './metrics.js';
 import { loadModeState, saveModeState } from './routing/mode-store.js';
 import { type Mode, type ModeChange, ModeController } from './routing/modes.js';
+import { loadVerification, verificationProblem } from './verify/verification-record.js';
 
 export interface RunningProxy {
   /** The MySQL listener's bound address (port 0 in the config picks a free one). */
@@ -160,6 +161,11 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
       if (journal.depth > 0) {
         return `the repair journal holds ${journal.depth} entries: run \`tandem journal replay\` first (or force)`;
       }
+      // Written by `tandem verify` (another process): read at each attempt. A verification that
+      // began before dual writes did may have passed a range that was written afterwards.
+      const since = [...modes.history].reverse().find((c) => c.to === 'dual-source')?.at;
+      const problem = verificationProblem(await loadVerification(config.stateDir), since);
+      if (problem) return problem;
     }
     // The way back must work before the way forward is taken: both servers answer.
     for (const [name, url] of [
@@ -208,6 +214,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
       statements,
       latencyMs: await latencySummary(),
       policy: config.dualWrite.policy,
+      verification: (await loadVerification(config.stateDir)) ?? null,
     };
   };
 
@@ -221,6 +228,13 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
     for (const m of MODES) metrics.mode.labels(m).set(m === modes.mode ? 1 : 0);
     metrics.switchHoldSeconds.set(modes.lastHeldMs / 1000);
     metrics.epoch.set(fleet?.epoch ?? modes.history.length);
+    const verified = await loadVerification(config.stateDir);
+    metrics.verifyClean.set(verified ? (verified.clean ? 1 : 0) : -1);
+    metrics.verifyTimestamp.set(verified ? Date.parse(verified.finishedAt) / 1000 : 0);
+    metrics.verifyRows.set(verified?.rowsCompared ?? 0);
+    metrics.verifyDiffering.set(verified?.differing ?? 0);
+    metrics.verifyFixed.set(verified?.fixed ?? 0);
+    metrics.verifyErrors.set(verified?.errors ?? 0);
   };
 
   const app = buildAdminServer({ status, switchMode, refreshGauges }, { token: adminToken, logger });

@@ -69,4 +69,34 @@ export const metrics = {
     help: 'Mode switches applied by this instance since its state began',
     registers: [registry],
   }),
+  verifyClean: new Gauge({
+    name: 'tandem_verify_clean',
+    help: 'The last tandem verify pass left nothing differing (1) or not (0); -1 when none has run',
+    registers: [registry],
+  }),
+  verifyTimestamp: new Gauge({
+    name: 'tandem_verify_last_run_timestamp_seconds',
+    help: 'When the last tandem verify pass finished (Unix time; 0 when none has run)',
+    registers: [registry],
+  }),
+  verifyRows: new Gauge({
+    name: 'tandem_verify_rows_compared',
+    help: 'Rows the last tandem verify pass compared',
+    registers: [registry],
+  }),
+  verifyDiffering: new Gauge({
+    name: 'tandem_verify_differing_rows',
+    help: 'Differing rows the last tandem verify pass found (repaired ones included)',
+    registers: [registry],
+  }),
+  verifyFixed: new Gauge({
+    name: 'tandem_verify_fixed_rows',
+    help: 'Differing rows the last tandem verify pass repaired',
+    registers: [registry],
+  }),
+  verifyErrors: new Gauge({
+    name: 'tandem_verify_table_errors',
+    help: 'Tables the last tandem verify pass could not compare',
+    registers: [registry],
+  }),
 };

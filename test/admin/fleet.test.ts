@@ -74,7 +74,8 @@ describe('several tandem instances', () => {
     const c = await instance('c', stateDir);
     await until(() => c.modes.mode === 'dual-source', 1000);
     await c.close(500);
-    await a.switchMode('dual-target', { requester: 'test' });
+    // Forced past the verification gate, which test/verify/switch-gate.test.ts covers.
+    await a.switchMode('dual-target', { requester: 'test', force: true });
     await until(() => b.modes.mode === 'dual-target', 1000);
     // c's own state dir says dual-source; the fleet says dual-target.
     const back = await instance('c', stateDir);

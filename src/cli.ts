@@ -198,6 +198,64 @@ async function runJournalReplay(args: StartArgs): Promise<void> {
   process.exit(result.remaining === 0 ? 0 : EXIT_RUNTIME);
 }
 
+interface LoadArgs extends StartArgs {
+  readonly tables?: string[] | undefined;
+  readonly method: string;
+  readonly parallel: number;
+  readonly resume?: boolean | undefined;
+  readonly fastDurability?: boolean | undefined;
+  readonly deferIndexes?: boolean | undefined;
+}
+
+async function runLoadCommand(args: LoadArgs): Promise<void> {
+  const config = loadStartConfig(args);
+  if (config.target === undefined) usageError('load needs a target server: give --target mysql://...');
+  if (!Number.isInteger(args.parallel) || args.parallel < 1)
+    usageError('--parallel must be a whole number >= 1');
+  const { runLoad } = await import('./load/run-load.js');
+  const code = await runLoad({
+    config: { ...config, source: config.source!, target: config.target },
+    method: args.method as 'copy',
+    tables: args.tables,
+    parallel: args.parallel,
+    resume: args.resume === true,
+    fastDurability: args.fastDurability === true,
+    deferIndexes: args.deferIndexes === true,
+  });
+  process.exit(code);
+}
+
+function loadOptions(y: Argv) {
+  return y
+    .usage(
+      '$0 load --source URL --target URL [options]\n\nCopies the source into the target (the initial load).',
+    )
+    .option('source', { type: 'string', describe: 'Source server URL (env TANDEM_SOURCE)' })
+    .option('target', { type: 'string', describe: 'Target server URL (env TANDEM_TARGET)' })
+    .option('tables', {
+      type: 'string',
+      array: true,
+      describe: 'Only these schema.table patterns (`*` wildcard)',
+    })
+    .option('method', {
+      type: 'string',
+      choices: ['copy', 'mysqldump', 'mariabackup'],
+      default: 'copy',
+      describe: 'copy (built in), mysqldump (mariadb-dump | mariadb) or mariabackup (physical)',
+    })
+    .option('parallel', { type: 'number', default: 4, describe: 'Tables copied at once (copy)' })
+    .option('resume', { type: 'boolean', describe: 'Carry on a killed load from its checkpoint' })
+    .option('state-dir', { type: 'string', describe: 'Directory for the checkpoint and load-snapshot.json' })
+    .option('fast-durability', {
+      type: 'boolean',
+      describe:
+        'innodb_flush_log_at_trx_commit = 0 and sync_binlog = 0 on the target while loading (restored)',
+    })
+    .option('defer-indexes', { type: 'boolean', describe: 'Add secondary indexes after the data (copy)' })
+    .option('config', { type: 'string', describe: 'YAML config file (scope and rename map)' })
+    .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'Log level (default info)' });
+}
+
 interface AdminArgs {
   readonly admin?: string | undefined;
   readonly config?: string | undefined;
@@ -360,7 +418,7 @@ function journalOptions(y: Argv) {
     .demandCommand(1, 'give a journal command: replay');
 }
 
-const COMMANDS = ['start', 'sandbox', 'journal', 'status', 'mode'];
+const COMMANDS = ['start', 'sandbox', 'journal', 'load', 'status', 'mode'];
 
 export async function main(argv: string[]): Promise<void> {
   const helpHint = COMMANDS.includes(argv[0] ?? '') ? `tandem ${argv[0]} --help` : 'tandem --help';
@@ -372,6 +430,9 @@ export async function main(argv: string[]): Promise<void> {
       runSandboxCommand(args),
     )
     .command('journal', 'Work with the repair journal of missed secondary writes', journalOptions)
+    .command('load', 'Copy the source into the target: the initial load', loadOptions, (args) =>
+      runLoadCommand(args as unknown as LoadArgs),
+    )
     .command('status', "Show a running tandem's mode, connections and journal", adminOptions, (a) =>
       runAdmin(a as AdminArgs, 'GET', '/status'),
     )

@@ -1,0 +1,234 @@
+import type { Connection as CoreConnection } from 'mysql2';
+import type { Connection } from 'mysql2/promise';
+import { errnoOf } from './connect.js';
+import { LoadError } from './load-error.js';
+import { literalExpression, qualified, quoteName, rowExpression } from './render-values.js';
+import type { SourceTable } from './source-catalog.js';
+
+/**
+ * Copies one table from a snapshot reader to a target loading session, chunk by chunk in key
+ * order. The source renders each chunk as the VALUES text of an INSERT (render-values.ts); the
+ * next chunk is read while the current one is written, so both servers work at once.
+ *
+ * Rows are inserted if absent (`ON DUPLICATE KEY UPDATE k = k`, a no-op on a duplicate): a row
+ * that dual writes put on the target during the load is newer than the snapshot's and stays.
+ * This does what INSERT IGNORE does for duplicates, without IGNORE's other effect of turning
+ * a value the target cannot hold into a warning and a silently changed row.
+ */
+
+export interface CopyHooks {
+  readonly signal: AbortSignal;
+  /** After each chunk has committed on the target: the checkpoint is saved here. */
+  committed(chunk: ChunkResult): Promise<void>;
+}
+
+export interface ChunkResult {
+  readonly rows: number;
+  /** Rows the target did not have; rows - inserted were already there and left alone. */
+  readonly inserted: number;
+  readonly bytes: number;
+  /** SQL literals of the chunk's last key (null for a keyless table). */
+  readonly lastKey: string[] | null;
+}
+
+export interface CopySizes {
+  /** Largest INSERT, in characters (a few MB, well under the target's max_allowed_packet). */
+  readonly statementChars: number;
+}
+
+const FIRST_CHUNK_ROWS = 1000;
+const MAX_CHUNK_ROWS = 200_000;
+/** ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK: a chunk racing dual writes is simply run again. */
+const RETRYABLE = new Set([1205, 1213]);
+const RETRIES = 5;
+
+function checkAbort(signal: AbortSignal): void {
+  if (signal.aborted) throw new LoadError('LOAD_ABORTED', 'load interrupted');
+}
+
+/** `(k1, k2) > (v1, v2)` written so that the range optimizer uses the key for it. */
+export function afterKey(key: readonly string[], values: readonly string[]): string {
+  const k = key.map(quoteName);
+  const disjuncts = k.map((col, i) => {
+    const equal = k.slice(0, i).map((c, j) => `${c} = ${values[j]}`);
+    return [...equal, `${col} > ${values[i]}`].join(' AND ');
+  });
+  if (k.length === 1) return disjuncts[0]!;
+  return `${k[0]} >= ${values[0]} AND (${disjuncts.map((d) => `(${d})`).join(' OR ')})`;
+}
+
+interface Chunk {
+  readonly rows: string[];
+  readonly lastKey: string[] | null;
+  readonly chars: number;
+}
+
+function insertPrefix(table: SourceTable): string {
+  const cols = table.columns.map((c) => quoteName(c.name)).join(', ');
+  return `INSERT INTO ${qualified(table.target.schema, table.target.table)} (${cols}) VALUES `;
+}
+
+/** Splits rows into INSERT statements of at most `limit` characters (at least one row each). */
+function statements(prefix: string, suffix: string, rows: readonly string[], limit: number): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let size = prefix.length + suffix.length;
+  for (let i = 0; i < rows.length; i++) {
+    const len = rows[i]!.length + 1;
+    if (i > start && size + len > limit) {
+      out.push(prefix + rows.slice(start, i).join(',') + suffix);
+      start = i;
+      size = prefix.length + suffix.length;
+    }
+    size += len;
+  }
+  if (start < rows.length) out.push(prefix + rows.slice(start).join(',') + suffix);
+  return out;
+}
+
+/** Runs a chunk's statements in one transaction, again after a deadlock; returns rows inserted. */
+async function writeChunk(writer: Connection, sqls: readonly string[]): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (sqls.length === 1) {
+        const [r] = await writer.query(sqls[0]!);
+        return (r as { affectedRows: number }).affectedRows;
+      }
+      await writer.query('BEGIN');
+      let inserted = 0;
+      for (const sql of sqls) {
+        const [r] = await writer.query(sql);
+        inserted += (r as { affectedRows: number }).affectedRows;
+      }
+      await writer.query('COMMIT');
+      return inserted;
+    } catch (err) {
+      if (sqls.length > 1) await writer.query('ROLLBACK').catch(() => undefined);
+      if (!RETRYABLE.has(errnoOf(err) ?? 0) || attempt >= RETRIES) throw err;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
+}
+
+function tooLarge(table: SourceTable): LoadError {
+  return new LoadError(
+    'LOAD_ROW_TOO_LARGE',
+    `${table.source.schema}.${table.source.table}: a row is larger than the source's max_allowed_packet ` +
+      'once written as SQL (the source returned NULL for it); raise max_allowed_packet on the source',
+  );
+}
+
+export async function copyKeyedTable(
+  reader: Connection,
+  writer: Connection,
+  table: SourceTable,
+  after: string[] | null,
+  sizes: CopySizes,
+  hooks: CopyHooks,
+): Promise<void> {
+  const keyExprs = table.key.map((k) => {
+    const col = table.columns.find((c) => c.name === k);
+    if (!col) throw new Error(`key column ${k} of ${table.source.table} is not a stored column`);
+    return literalExpression(col);
+  });
+  const select = `SELECT ${rowExpression(table.columns)}, ${keyExprs.join(', ')} FROM ${qualified(
+    table.source.schema,
+    table.source.table,
+  )}`;
+  const order = ` ORDER BY ${table.key.map(quoteName).join(', ')}`;
+  const prefix = insertPrefix(table);
+  const first = quoteName(table.key[0]!);
+  const suffix = ` ON DUPLICATE KEY UPDATE ${first} = ${first}`;
+
+  const read = async (from: string[] | null, limit: number): Promise<Chunk> => {
+    const where = from ? ` WHERE ${afterKey(table.key, from)}` : '';
+    const [result] = await reader.query({
+      sql: `${select}${where}${order} LIMIT ${limit}`,
+      rowsAsArray: true,
+    });
+    const rows = result as unknown as (string | null)[][];
+    const texts: string[] = new Array(rows.length);
+    let chars = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const text = rows[i]![0];
+      if (text === null || text === undefined) throw tooLarge(table);
+      texts[i] = text;
+      chars += text.length;
+    }
+    const last = rows[rows.length - 1];
+    return { rows: texts, chars, lastKey: last ? last.slice(1).map((v) => String(v)) : null };
+  };
+
+  let limit = FIRST_CHUNK_ROWS;
+  let pending: Promise<Chunk> | undefined = read(after, limit);
+  while (pending) {
+    const chunk: Chunk = await pending;
+    pending = undefined;
+    if (chunk.rows.length === 0) break;
+    checkAbort(hooks.signal);
+    const full = chunk.rows.length === limit;
+    // Sized so that one chunk is about one statement of a few MB.
+    const average = chunk.chars / chunk.rows.length;
+    limit = Math.max(1, Math.min(MAX_CHUNK_ROWS, Math.floor(sizes.statementChars / Math.max(average, 1))));
+    if (full) {
+      pending = read(chunk.lastKey, limit);
+      // Awaited on the next turn; a write failure meanwhile must not leave it unhandled.
+      pending.catch(() => undefined);
+    }
+    const inserted = await writeChunk(writer, statements(prefix, suffix, chunk.rows, sizes.statementChars));
+    await hooks.committed({ rows: chunk.rows.length, inserted, bytes: chunk.chars, lastKey: chunk.lastKey });
+  }
+}
+
+/**
+ * A table with neither a primary key nor a NOT NULL unique key cannot be chunked or resumed by
+ * key, and no row of it can be told from another. It is read in one scan (InnoDB's hidden
+ * row-id order) and replaces the target's rows in one transaction: a kill rolls the whole
+ * table back, and a rerun starts it again without duplicating a row.
+ */
+export async function copyKeylessTable(
+  reader: Connection,
+  writer: Connection,
+  table: SourceTable,
+  sizes: CopySizes,
+  hooks: CopyHooks,
+): Promise<void> {
+  const sql = `SELECT ${rowExpression(table.columns)} FROM ${qualified(table.source.schema, table.source.table)}`;
+  const prefix = insertPrefix(table);
+  // The promise API has no streaming query; its callback connection (untyped) does.
+  const core = (reader as unknown as { connection: CoreConnection }).connection;
+  const stream = core.query({ sql, rowsAsArray: true }).stream({ highWaterMark: 1000 });
+  let rows = 0;
+  let inserted = 0;
+  let chars = 0;
+  let batch: string[] = [];
+  let batchChars = 0;
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    checkAbort(hooks.signal);
+    const [r] = await writer.query(prefix + batch.join(','));
+    inserted += (r as { affectedRows: number }).affectedRows;
+    rows += batch.length;
+    chars += batchChars;
+    batch = [];
+    batchChars = 0;
+  };
+  await writer.query('BEGIN');
+  try {
+    await writer.query(`DELETE FROM ${qualified(table.target.schema, table.target.table)}`);
+    for await (const row of stream as AsyncIterable<(string | null)[]>) {
+      const text = row[0];
+      if (text === null || text === undefined) throw tooLarge(table);
+      if (batch.length > 0 && batchChars + text.length + prefix.length > sizes.statementChars) await flush();
+      batch.push(text);
+      batchChars += text.length + 1;
+    }
+    await flush();
+    await writer.query('COMMIT');
+  } catch (err) {
+    stream.destroy();
+    await writer.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+  await hooks.committed({ rows, inserted, bytes: chars, lastKey: null });
+}

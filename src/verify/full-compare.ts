@@ -1,0 +1,204 @@
+import type { Connection } from 'mysql2/promise';
+import { RateLimiter } from './chunk-sizer.js';
+import type { ServerName } from './connections.js';
+import { chunkerFor, integerKey, keySpan } from './key-chunks.js';
+import { type KeyValues, keyRange, type Predicate, quoteName } from './key-range.js';
+import { Findings, type PassContext } from './pass-context.js';
+import { diffRows, readImages } from './row-diff.js';
+import { checksumSelect } from './row-image.js';
+import { type TableOutcome, TableTally } from './table-outcome.js';
+import type { TableShape } from './table-shape.js';
+import { syncTable } from './table-sync.js';
+
+/**
+ * The full compare, after pt-table-checksum: the table is cut into key ranges ("chunks") on the
+ * source; both servers compute COUNT(*) and a 64-bit checksum of each chunk themselves, at the
+ * same time; only a chunk whose sums differ is looked at more closely, by splitting it into
+ * smaller ranges, and rows cross the network only for ranges of at most LEAF_ROWS rows. Every
+ * chunk is a range on both servers (the first and last are open-ended), so rows that exist on
+ * one server only are found wherever their keys fall. It finds every difference, including
+ * changes that bypassed update_time.
+ */
+
+/** Ranges at most this big are compared row by row. */
+const LEAF_ROWS = 2000;
+/** A differing range is split into this many parts. */
+const FANOUT = 8;
+
+interface Sum {
+  readonly rows: number;
+  readonly sum: string;
+}
+
+async function checksum(
+  conn: Connection,
+  ctx: PassContext,
+  shape: TableShape,
+  server: ServerName,
+  where: Predicate,
+): Promise<Sum> {
+  const [rows] = await conn.query(
+    {
+      sql: `SELECT ${checksumSelect(shape.sql[server].image, ctx.hash)} FROM ${shape.sql[server].table} WHERE ${where.sql}`,
+      rowsAsArray: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+    },
+    where.params,
+  );
+  const r = (rows as unknown[][])[0] ?? [0, '0'];
+  return { rows: Number(r[0]), sum: String(r[1]) };
+}
+
+async function both(ctx: PassContext, shape: TableShape, where: Predicate): Promise<[Sum, Sum]> {
+  return Promise.all([
+    checksum(ctx.pool.source, ctx, shape, 'source', where),
+    checksum(ctx.pool.target, ctx, shape, 'target', where),
+  ]);
+}
+
+function same(a: Sum, b: Sum): boolean {
+  return a.rows === b.rows && a.sum === b.sum;
+}
+
+/** Keys that cut (after, upto] into about FANOUT parts. */
+async function splitPoints(
+  ctx: PassContext,
+  shape: TableShape,
+  after: KeyValues | undefined,
+  upto: KeyValues | undefined,
+  sums: [Sum, Sum],
+): Promise<KeyValues[]> {
+  if (integerKey(shape)) return splitByValue(ctx, shape, after, upto);
+  const server: ServerName = sums[0].rows >= sums[1].rows ? 'source' : 'target';
+  return splitByRank(ctx.pool[server], shape, server, after, upto, Math.max(sums[0].rows, sums[1].rows));
+}
+
+/**
+ * A single integer key: equal slices of the key's span, found by arithmetic, without reading
+ * the range. Uneven slices are split again if they still differ and are big.
+ */
+async function splitByValue(
+  ctx: PassContext,
+  shape: TableShape,
+  after: KeyValues | undefined,
+  upto: KeyValues | undefined,
+): Promise<KeyValues[]> {
+  const range = await keySpan(ctx, shape, keyRange(shape.key, after, upto));
+  if (!range) return [];
+  const lo = range.min - 1n;
+  const points: KeyValues[] = [];
+  let previous = lo;
+  for (let i = 1n; i < BigInt(FANOUT); i++) {
+    const p = lo + ((range.max - lo) * i) / BigInt(FANOUT);
+    if (p > previous && p < range.max) points.push([p.toString()]);
+    previous = p;
+  }
+  return points;
+}
+
+/** Any other key: every n-th key of the side with more rows. */
+async function splitByRank(
+  conn: Connection,
+  shape: TableShape,
+  server: ServerName,
+  after: KeyValues | undefined,
+  upto: KeyValues | undefined,
+  rows: number,
+): Promise<KeyValues[]> {
+  const where = keyRange(shape.key, after, upto);
+  const cols = shape.key.map(quoteName).join(', ');
+  const step = Math.max(1, Math.ceil(rows / FANOUT));
+  const [found] = await conn.query(
+    {
+      sql: `SELECT ${cols} FROM (SELECT ${cols}, ROW_NUMBER() OVER (ORDER BY ${cols}) AS tandem_rn
+        FROM ${shape.sql[server].table} WHERE ${where.sql}) AS numbered
+        WHERE tandem_rn % ${step} = 0 ORDER BY tandem_rn`,
+      rowsAsArray: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      dateStrings: true,
+    },
+    where.params,
+  );
+  return found as unknown[][];
+}
+
+/** Narrows a differing range down to leaves and hands their differing rows to `findings`. */
+async function locate(
+  ctx: PassContext,
+  shape: TableShape,
+  findings: Findings,
+  after: KeyValues | undefined,
+  upto: KeyValues | undefined,
+  sums: [Sum, Sum],
+): Promise<void> {
+  const rows = Math.max(sums[0].rows, sums[1].rows);
+  const points = rows <= LEAF_ROWS ? [] : await splitPoints(ctx, shape, after, upto, sums);
+  if (points.length === 0) {
+    const where = keyRange(shape.key, after, upto);
+    const [a, b] = await Promise.all([
+      readImages(ctx.pool.source, shape, 'source', where),
+      readImages(ctx.pool.target, shape, 'target', where),
+    ]);
+    await findings.add(diffRows(a, b));
+    return;
+  }
+  // Parts (after, p1], (p1, p2], ..., (pk, upto]: together exactly the range.
+  const bounds: (KeyValues | undefined)[] = [after, ...points, upto];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const where = keyRange(shape.key, bounds[i], bounds[i + 1]);
+    const part = await both(ctx, shape, where);
+    if (!same(part[0], part[1])) await locate(ctx, shape, findings, bounds[i], bounds[i + 1], part);
+  }
+}
+
+export async function fullCompare(ctx: PassContext, shape: TableShape): Promise<TableOutcome> {
+  const tally = new TableTally(shape.pair.label, 'full', shape.key);
+  ctx.progress.start(shape.pair.label, shape.estimatedRows);
+  try {
+    if (shape.key.length === 0) await wholeTable(ctx, shape, tally);
+    else await chunked(ctx, shape, tally);
+  } finally {
+    ctx.progress.done();
+  }
+  return tally.finish();
+}
+
+async function chunked(ctx: PassContext, shape: TableShape, tally: TableTally): Promise<void> {
+  const findings = new Findings(ctx, shape, tally);
+  const limiter = new RateLimiter(ctx.maxRowsPerSecond);
+  const chunker = await chunkerFor(ctx, shape);
+  for (let chunk = await chunker.next(); chunk; chunk = await chunker.next()) {
+    const where = keyRange(shape.key, chunk.after, chunk.upto);
+    const started = performance.now();
+    const sums = await both(ctx, shape, where);
+    chunker.observe(Math.max(sums[0].rows, sums[1].rows), performance.now() - started);
+    if (!same(sums[0], sums[1])) await locate(ctx, shape, findings, chunk.after, chunk.upto, sums);
+    tally.rowsCompared += sums[0].rows;
+    ctx.progress.update(tally.rowsCompared);
+    await limiter.take(sums[0].rows);
+  }
+  await findings.flush();
+}
+
+/**
+ * Without a unique key rows cannot be told apart: the table is summed as a whole, and a repair
+ * copies it whole in one transaction (syncTable).
+ */
+async function wholeTable(ctx: PassContext, shape: TableShape, tally: TableTally): Promise<void> {
+  tally.note('no primary or NOT NULL unique key: compared as a whole');
+  const [s, t] = await both(ctx, shape, { sql: '1', params: [] });
+  tally.rowsCompared = s.rows;
+  ctx.progress.update(s.rows);
+  if (same(s, t)) return;
+  const detail = { sourceRows: s.rows, targetRows: t.rows };
+  if (!ctx.fix) {
+    tally.tableDiffers(detail, false);
+    return;
+  }
+  const to = ctx.from === 'source' ? 'target' : 'source';
+  const src = shape.pair[ctx.from];
+  await syncTable(ctx.pool[ctx.from], ctx.pool[to], src.schema, src.table, shape.pair[to]);
+  tally.tableDiffers(detail, true);
+}

@@ -256,6 +256,120 @@ function loadOptions(y: Argv) {
     .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'Log level (default info)' });
 }
 
+interface VerifyArgs extends StartArgs {
+  readonly tables?: string[] | undefined;
+  readonly method: string;
+  readonly fix?: boolean | undefined;
+  readonly follow?: boolean | undefined;
+  readonly report?: string | undefined;
+  readonly from: string;
+  readonly chunkTime?: number | undefined;
+  readonly maxRate?: number | undefined;
+  readonly overlap?: number | undefined;
+  readonly interval?: number | undefined;
+}
+
+/** `tandem verify`: exit 0 clean, 1 differences remain, 2 the comparison could not be made. */
+async function runVerifyCommand(args: VerifyArgs): Promise<void> {
+  const config = loadStartConfig(args);
+  if (config.target === undefined) usageError('verify needs a target server: give --target mysql://...');
+  // Loaded only here: the proxy never needs the reconciler's code.
+  const { runVerify } = await import('./verify/run-verify.js');
+  const { VerifyError } = await import('./verify/verify-error.js');
+  const abort = new AbortController();
+  process.on('SIGINT', () => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write('tandem: stopping after this pass (Ctrl-C again to stop now)\n');
+    abort.abort();
+  });
+  try {
+    const code = await runVerify({
+      source: config.source!,
+      target: config.target,
+      method: args.method as 'full',
+      tables: args.tables,
+      fix: args.fix === true,
+      follow: args.follow === true,
+      report: args.report,
+      stateDir: config.stateDir,
+      from: args.from as 'source' | 'target',
+      scope: config.scope,
+      controlSchema: config.control.schema,
+      chunkTimeMs: args.chunkTime ?? config.verify.chunkTimeMs,
+      maxRowsPerSecond: args.maxRate ?? config.verify.maxRowsPerSecond,
+      overlapSeconds: args.overlap ?? config.verify.overlapSeconds,
+      intervalSeconds: args.interval ?? config.verify.intervalSeconds,
+      updateColumns: config.verify.updateColumns,
+      out: process.stdout,
+      err: process.stderr,
+      tty: process.stderr.isTTY === true,
+      signal: abort.signal,
+    });
+    process.exit(code);
+  } catch (err) {
+    if (!(err instanceof VerifyError)) throw err;
+    process.stderr.write(`tandem: ${err.message}\n`);
+    process.exit(EXIT_USAGE);
+  }
+}
+
+function verifyOptions(y: Argv) {
+  return y
+    .usage(
+      '$0 verify --source URL --target URL [options]\n\n' +
+        'Finds the rows that differ between source and target; --fix repairs them. ' +
+        'Exit code 0 clean, 1 differences remain, 2 error.',
+    )
+    .option('source', { type: 'string', describe: 'Source server URL (env TANDEM_SOURCE)' })
+    .option('target', { type: 'string', describe: 'Target server URL (env TANDEM_TARGET)' })
+    .option('tables', {
+      type: 'string',
+      array: true,
+      describe:
+        "schema.table patterns with * (default: the source URL's database, else every table in scope)",
+    })
+    .option('method', {
+      type: 'string',
+      choices: ['full', 'incremental', 'reverse', 'binlog', 'journal'],
+      default: 'full',
+      describe:
+        'full: chunk checksums, finds everything; incremental: rows changed since the checkpoint; ' +
+        "reverse: target rows the source lacks; journal: the repair journal's keys",
+    })
+    .option('fix', {
+      type: 'boolean',
+      describe: 'Repair the differences (default: a dry run that only reports)',
+    })
+    .option('follow', { type: 'boolean', describe: 'Repeat every --interval seconds until Ctrl-C' })
+    .option('report', { type: 'string', describe: 'Write every differing key to FILE as JSON' })
+    .option('from', {
+      type: 'string',
+      choices: ['source', 'target'],
+      default: 'source',
+      describe: 'The authoritative server repairs copy from (target after the switch to dual-target)',
+    })
+    .option('chunk-time', {
+      type: 'number',
+      describe: 'Target milliseconds per checksum chunk (default 500)',
+    })
+    .option('max-rate', {
+      type: 'number',
+      describe: 'Most rows compared per second per table (default no limit)',
+    })
+    .option('overlap', {
+      type: 'number',
+      describe: 'Incremental: seconds re-read before the checkpoint (default 60)',
+    })
+    .option('interval', { type: 'number', describe: '--follow: seconds between passes (default 5)' })
+    .option('state-dir', {
+      type: 'string',
+      describe: 'Directory for checkpoints, the journal and the last result',
+    })
+    .option('config', { type: 'string', describe: 'YAML config file (scope, rename, verify section)' })
+    .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'Log level (default info)' })
+    .epilog('Repairs copy from --from to the other server in short transactions, under row locks.');
+}
+
 interface AdminArgs {
   readonly admin?: string | undefined;
   readonly config?: string | undefined;
@@ -428,6 +542,12 @@ export async function main(argv: string[]): Promise<void> {
     .command('start', 'Run the proxy', startOptions, (args) => runStart(args))
     .command('sandbox', 'Run a local source, target and proxy to try tandem', sandboxOptions, (args) =>
       runSandboxCommand(args),
+    )
+    .command(
+      'verify',
+      'Find, and with --fix repair, rows that differ between source and target',
+      verifyOptions,
+      (args) => runVerifyCommand(args as unknown as VerifyArgs),
     )
     .command('journal', 'Work with the repair journal of missed secondary writes', journalOptions)
     .command('load', 'Copy the source into the target: the initial load', loadOptions, (args) =>

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { constants } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { access, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -52,14 +52,17 @@ async function readBinlogInfo(
 }
 
 export async function backupLoad(opts: BackupLoadOptions): Promise<string> {
-  const tool = findTool(['mariadb-backup', 'mariabackup']);
+  const tool = process.env['TANDEM_MARIABACKUP'] ?? findTool(['mariadb-backup', 'mariabackup']);
   const a = parseServerUrl(opts.source);
   const missing: string[] = [];
-  if (!tool) missing.push('mariabackup is not installed (Debian: apt-get install mariadb-backup)');
+  if (!tool || !existsSync(tool))
+    missing.push('mariabackup is not installed (Debian: apt-get install mariadb-backup)');
   if (!LOCAL_HOSTS.has(a.host))
     missing.push(
       `the source ${serverLabel(opts.source)} is not on this host: mariabackup reads its data files`,
     );
+  // Refused before any connection: nothing is asked of a server the method cannot use.
+  if (missing.length > 0) refuse(missing);
   const conn = await connectTo(opts.source);
   let datadir: string;
   let version: string;

@@ -5,7 +5,7 @@ import { scalar, serverLabel } from './connect.js';
 import { openSnapshot } from './consistent-snapshot.js';
 import { deferredName, type TargetDdl, targetDdl } from './create-table.js';
 import { DurabilityGuard, restoreLeftover } from './durability-guard.js';
-import { LoadError } from './load-error.js';
+import { isAbort, LoadError } from './load-error.js';
 import { LoadState, type ProgressFile, type TableProgress } from './load-state.js';
 import { ProgressDisplay, type ProgressSink } from './progress-display.js';
 import { qualified, quoteName } from './render-values.js';
@@ -320,6 +320,8 @@ export async function copyLoad(opts: CopyLoadOptions): Promise<LoadSummary> {
         const p = data.tables[name]!;
         const tableStarted = Date.now();
         let bytes = 0;
+        let warnings = 0;
+        let firstWarning: string | undefined;
         display!.start(name, t.rowsEstimate, p.rows);
         if (!p.done) {
           const committed = async (c: ChunkResult): Promise<void> => {
@@ -337,7 +339,19 @@ export async function copyLoad(opts: CopyLoadOptions): Promise<LoadSummary> {
             await state.save();
             opts.onChunk?.(name, p);
           };
-          const hooks = { signal: internal.signal, committed };
+          const warned = (messages: string[]): void => {
+            if (!p.created) {
+              // A table that was there before may differ from the source's: a converted value
+              // would be a silent change, so the table fails instead.
+              throw new LoadError(
+                'LOAD_VALUE_CONVERTED',
+                `${p.target} (created before this load) changed values on insert: ${messages.join('; ')}`,
+              );
+            }
+            warnings += messages.length;
+            firstWarning ??= messages[0];
+          };
+          const hooks = { signal: internal.signal, committed, warned };
           if (t.key.length === 0) await copyKeylessTable(reader, writer, t, sizes, hooks);
           else {
             await copyKeyedTable(reader, writer, t, p.lastKey, sizes, hooks);
@@ -351,6 +365,11 @@ export async function copyLoad(opts: CopyLoadOptions): Promise<LoadSummary> {
           await state.save();
         }
         display!.finish(name);
+        if (warnings > 0)
+          note(
+            `${name}: values that only a lax sql_mode accepts were loaded as the source holds them ` +
+              `(${warnings} warnings, e.g. ${firstWarning})`,
+          );
         summaries.push({
           table: name,
           target: p.target,
@@ -370,8 +389,10 @@ export async function copyLoad(opts: CopyLoadOptions): Promise<LoadSummary> {
         }),
       ),
     );
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    // The cause, not the other workers' "interrupted" that it set off.
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const cause = failures.find((r) => !isAbort(r.reason)) ?? failures[0];
+    if (cause) throw cause.reason;
     if (opts.signal.aborted) throw new LoadError('LOAD_ABORTED', 'load interrupted');
     data.finishedAt = new Date().toISOString();
     await state.save();

@@ -18,6 +18,11 @@ import type { SourceTable } from './source-catalog.js';
 
 export interface CopyHooks {
   readonly signal: AbortSignal;
+  /**
+   * A statement raised warnings (a value converted): SHOW WARNINGS' messages. Throws to fail
+   * the table, or records them; copy-load.ts fails when the target table was not its own.
+   */
+  warned(messages: string[]): void;
   /** After each chunk has committed on the target: the checkpoint is saved here. */
   committed(chunk: ChunkResult): Promise<void>;
 }
@@ -86,20 +91,33 @@ function statements(prefix: string, suffix: string, rows: readonly string[], lim
   return out;
 }
 
+interface Written {
+  readonly affectedRows: number;
+  readonly warningStatus: number;
+}
+
+async function run(writer: Connection, sql: string, warned: CopyHooks['warned']): Promise<number> {
+  const [r] = await writer.query(sql);
+  const w = r as Written;
+  if (w.warningStatus > 0) {
+    const [list] = await writer.query({ sql: 'SHOW WARNINGS LIMIT 5', rowsAsArray: true });
+    warned((list as unknown as unknown[][]).map((x) => `${String(x[1])}: ${String(x[2])}`));
+  }
+  return w.affectedRows;
+}
+
 /** Runs a chunk's statements in one transaction, again after a deadlock; returns rows inserted. */
-async function writeChunk(writer: Connection, sqls: readonly string[]): Promise<number> {
+async function writeChunk(
+  writer: Connection,
+  sqls: readonly string[],
+  warned: CopyHooks['warned'],
+): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     try {
-      if (sqls.length === 1) {
-        const [r] = await writer.query(sqls[0]!);
-        return (r as { affectedRows: number }).affectedRows;
-      }
+      if (sqls.length === 1) return await run(writer, sqls[0]!, warned);
       await writer.query('BEGIN');
       let inserted = 0;
-      for (const sql of sqls) {
-        const [r] = await writer.query(sql);
-        inserted += (r as { affectedRows: number }).affectedRows;
-      }
+      for (const sql of sqls) inserted += await run(writer, sql, warned);
       await writer.query('COMMIT');
       return inserted;
     } catch (err) {
@@ -175,7 +193,11 @@ export async function copyKeyedTable(
       // Awaited on the next turn; a write failure meanwhile must not leave it unhandled.
       pending.catch(() => undefined);
     }
-    const inserted = await writeChunk(writer, statements(prefix, suffix, chunk.rows, sizes.statementChars));
+    const inserted = await writeChunk(
+      writer,
+      statements(prefix, suffix, chunk.rows, sizes.statementChars),
+      hooks.warned,
+    );
     await hooks.committed({ rows: chunk.rows.length, inserted, bytes: chunk.chars, lastKey: chunk.lastKey });
   }
 }
@@ -206,8 +228,7 @@ export async function copyKeylessTable(
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     checkAbort(hooks.signal);
-    const [r] = await writer.query(prefix + batch.join(','));
-    inserted += (r as { affectedRows: number }).affectedRows;
+    inserted += await run(writer, prefix + batch.join(','), hooks.warned);
     rows += batch.length;
     chars += batchChars;
     batch = [];

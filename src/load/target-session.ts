@@ -16,11 +16,12 @@ export async function openLoadingSession(url: string, notes: TargetSessionNotes)
   // Without FOUND_ROWS, a row that ON DUPLICATE KEY UPDATE left alone counts 0, an insert 1.
   const conn = await connectTo(url, { flags: ['-FOUND_ROWS'] });
   // +00:00: TIMESTAMP literals were rendered in UTC on the source. NO_AUTO_VALUE_ON_ZERO: an id
-  // of 0 stays 0. STRICT_ALL_TABLES: a value the target cannot hold is an error, never a
-  // silent truncation; ALLOW_INVALID_DATES accepts dates that a lax source stored.
+  // of 0 stays 0. Not strict: a source may hold values that only a lax sql_mode accepts (an
+  // ENUM's '' error value, invalid dates), and they must load as they are; the warnings such a
+  // value raises are read after each statement instead (table-copy.ts).
   await conn.query(
     "SET SESSION time_zone = '+00:00', " +
-      "sql_mode = 'NO_AUTO_VALUE_ON_ZERO,STRICT_ALL_TABLES,ALLOW_INVALID_DATES,NO_ENGINE_SUBSTITUTION', " +
+      "sql_mode = 'NO_AUTO_VALUE_ON_ZERO,ALLOW_INVALID_DATES,NO_ENGINE_SUBSTITUTION', " +
       'unique_checks = 0, foreign_key_checks = 0',
   );
   try {

@@ -59,6 +59,8 @@ export function toStatementInfo(c: Classification): StatementInfo {
     ),
     fingerprint: c.fingerprint,
     usesRand: c.pins.includes('rand-seed'),
+    inserts: c.unknown || c.statements.some((s) => /^(INSERT|REPLACE|LOAD)\b/.test(s.verb)),
+    readsLastInsertId: c.pins.includes('last-insert-id'),
     rewriteUuids: uuids && once,
     unpinnable: Object.freeze(unpinnable),
     intoVariable: c.intoVariables,

@@ -389,6 +389,8 @@ export class SessionRouter {
       tables: info.tables,
       fingerprint: info.fingerprint,
       bulkIdsUnsafe: info.bulkInsert && (await this.autoincLockMode(primary)) === 2,
+      inserts: info.inserts,
+      readsLastInsertId: info.readsLastInsertId,
     });
     // After an ERR packet (no status flags) the session's status stands, or the next autocommit
     // write would not be wrapped; but a transaction the primary lost is over.

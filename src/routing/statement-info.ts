@@ -9,6 +9,10 @@ export interface StatementInfo {
   /** The statement with literals replaced: safe to log and journal. */
   readonly fingerprint: string;
   readonly usesRand: boolean;
+  /** INSERT, REPLACE, LOAD DATA (or not classified): may generate auto-increment ids. */
+  readonly inserts: boolean;
+  /** Calls LAST_INSERT_ID(): the secondary must see the primary's value. */
+  readonly readsLastInsertId: boolean;
   /** Non-deterministic calls that cannot be pinned on the secondary (SYSDATE(), UUID(), ...). */
   readonly unpinnable: readonly string[];
   /**

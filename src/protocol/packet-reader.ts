@@ -82,7 +82,7 @@ export class PacketReader {
     return v;
   }
 
-  skip(n: number): void {
+  advance(n: number): void {
     this.need(n);
     this.offset += n;
   }

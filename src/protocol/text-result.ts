@@ -27,7 +27,7 @@ export function decodeTextRows(bytes: Buffer, capabilities: number): (string | n
     const row: (string | null)[] = [];
     for (let c = 0; c < columns; c++) {
       if (p[r.offset] === 0xfb) {
-        r.skip(1);
+        r.advance(1);
         row.push(null);
       } else row.push(r.lenencString());
     }

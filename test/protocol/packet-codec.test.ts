@@ -108,7 +108,7 @@ describe('fixed-width integers and strings', () => {
   it('refuses a string<NUL> without its NUL and a read past the end', () => {
     expect(() => new PacketReader(hex('6162')).nulString()).toThrow(MalformedPacketError);
     expect(() => new PacketReader(hex('010203')).int4()).toThrow(MalformedPacketError);
-    expect(() => new PacketReader(hex('01')).skip(2)).toThrow(MalformedPacketError);
+    expect(() => new PacketReader(hex('01')).advance(2)).toThrow(MalformedPacketError);
   });
 
   it('writes string<NUL>, zeros and bytes, growing past its first allocation', () => {

@@ -20,7 +20,7 @@ export interface ChangeUser {
 export function decodeChangeUser(payload: Buffer, capabilities: number): ChangeUser {
   const r = new PacketReader(payload, 1);
   const user = r.nulString();
-  if (capabilities & CLIENT.SECURE_CONNECTION) r.skip(r.int1());
+  if (capabilities & CLIENT.SECURE_CONNECTION) r.advance(r.int1());
   else r.nulBytes();
   const db = r.remaining > 0 ? r.nulString() : '';
   const collation = r.remaining >= 2 ? r.int2() : undefined;

@@ -30,7 +30,7 @@ export function decodeErr(payload: Buffer): ErrPacket {
   const errno = r.int2();
   let sqlState = 'HY000';
   if (r.remaining > 0 && payload[r.offset] === 0x23 /* '#' */) {
-    r.skip(1);
+    r.advance(1);
     sqlState = r.bytes(5).toString('latin1');
   }
   return { errno, sqlState, message: r.restString() };

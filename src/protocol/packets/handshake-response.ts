@@ -41,7 +41,7 @@ export function decodeHandshakeResponse(payload: Buffer): HandshakeResponse {
   if (!(capabilities & CLIENT.PROTOCOL_41)) throw new Error('client does not speak protocol 4.1');
   const maxPacketSize = r.int4();
   const collation = r.int1();
-  r.skip(19);
+  r.advance(19);
   const ext = r.int4();
   const user = r.nulString();
   let authResponse: Buffer;

@@ -39,20 +39,20 @@ export function decodeHandshakeV10(payload: Buffer): HandshakeV10 {
   const serverVersion = r.nulString();
   const connectionId = r.int4();
   const part1 = r.bytes(8);
-  r.skip(1);
+  r.advance(1);
   let capabilities = r.int2();
   const collation = r.int1();
   const status = r.int2();
   capabilities = (capabilities | (r.int2() << 16)) >>> 0;
   const scrambleLength = r.int1();
-  r.skip(6);
+  r.advance(6);
   const ext = r.int4();
   const mariadbCapabilities = capabilities & CLIENT.LONG_PASSWORD ? 0 : ext;
   let part2: Buffer = Buffer.alloc(0);
   if (capabilities & CLIENT.SECURE_CONNECTION) {
     const n = Math.max(12, scrambleLength - 9);
     part2 = r.bytes(n);
-    if (r.remaining > 0 && payload[r.offset] === 0) r.skip(1);
+    if (r.remaining > 0 && payload[r.offset] === 0) r.advance(1);
   }
   let authPlugin = 'mysql_native_password';
   if (capabilities & CLIENT.PLUGIN_AUTH && r.remaining > 0) {

@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 # tandem: MySQL-protocol proxy for zero-downtime database migration.
 #   docker build -t tandem .
-#   docker run -p 6033:6033 -p 6034:6034 tandem start --source mysql://... --target mysql://...
+#   docker run -p 6033:6033 -p 6034:6034 -e TANDEM_ADMIN_TOKEN=<at least 16 characters> \
+#     tandem start --source mysql://... --target mysql://...
+# The admin port listens beyond loopback in a container, so tandem refuses to start without a token.
 
 # --- build: compile TypeScript to dist/ ---
 FROM node:20-bookworm-slim AS build

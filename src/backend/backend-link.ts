@@ -56,6 +56,11 @@ export class BackendLink {
   private waitingForClient = false;
   private failure: LinkLostError | undefined;
   private paused = false;
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.conn.socket.uncork();
+  };
   private readonly latency: Histogram.Internal<'server'>;
 
   constructor(
@@ -98,6 +103,13 @@ export class BackendLink {
   send(payload: Buffer, sink?: ResponseSink, cursor = false): Promise<LinkResponse> {
     if (this.failure) return Promise.reject(this.failure);
     const tracker = new ResponseTracker(payload[0]!, this.capabilities, cursor);
+    if (!this.corked) {
+      // Commands sent in the same tick (a pipelined batch: pin, BEGIN, statement, ...) leave
+      // in one write instead of one syscall each.
+      this.corked = true;
+      this.conn.socket.cork();
+      process.nextTick(this.uncork);
+    }
     this.conn.socket.write(framePayload(payload, 0));
     if (tracker.isDone) return Promise.resolve({ tracker, bytes: undefined });
     const response = new Promise<LinkResponse>((resolve, reject) => {

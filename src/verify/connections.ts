@@ -38,6 +38,8 @@ export async function openConnection(url: string, server: ServerName): Promise<C
       password: a.password,
       charset: 'utf8mb4',
       timezone: 'Z',
+      // A connection option only: mysql2 reads it from the connection, not from a query's options.
+      jsonStrings: true,
       connectTimeout: 10_000,
     });
   } catch (err) {

@@ -52,7 +52,8 @@ async function readBinlogInfo(
 }
 
 export async function backupLoad(opts: BackupLoadOptions): Promise<string> {
-  const tool = process.env['TANDEM_MARIABACKUP'] ?? findTool(['mariadb-backup', 'mariabackup']);
+  // MARIABACKUP names the binary (tests use it to simulate one that is missing).
+  const tool = process.env['MARIABACKUP'] ?? findTool(['mariadb-backup', 'mariabackup']);
   const a = parseServerUrl(opts.source);
   const missing: string[] = [];
   if (!tool || !existsSync(tool))

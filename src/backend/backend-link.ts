@@ -1,4 +1,3 @@
-import type { Histogram } from 'prom-client';
 import { metrics } from '../metrics.js';
 import { MysqlError } from '../protocol/errors.js';
 import { framePayload } from '../protocol/packet-writer.js';
@@ -61,7 +60,7 @@ export class BackendLink {
     this.corked = false;
     this.conn.socket.uncork();
   };
-  private readonly latency: Histogram.Internal<'server'>;
+  private readonly latency: { observe(seconds: number): void };
 
   constructor(
     readonly conn: ServerConnection,
@@ -70,7 +69,7 @@ export class BackendLink {
     /** Called once when the link fails, whether or not a command was running. */
     private readonly onLost: (err: LinkLostError) => void = () => {},
   ) {
-    this.latency = metrics.serverLatency.labels(conn.label);
+    this.latency = metrics.serverLatency.child(conn.label);
     this.relay = new ResponseRelay(
       (bytes) => this.onBytes(bytes),
       (verdict) => this.onVerdict(verdict),

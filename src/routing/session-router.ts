@@ -1,4 +1,3 @@
-import type { Counter } from 'prom-client';
 import type { BackendLink, LinkResponse, ResponseSink } from '../backend/backend-link.js';
 import { type DualWriter, endsTransaction } from '../dualwrite/dual-writer.js';
 import { queryPayload } from '../dualwrite/pinning.js';
@@ -46,14 +45,14 @@ export interface RouterContext {
 /** Statements whose session effect the secondary must share (SET, USE, ...), in order, for a late connection. */
 const MAX_REPLAY = 256;
 
-const statementCounters = new Map<string, Counter.Internal>();
+const statementCounters = new Map<string, { inc(): void }>();
 
 /** tandem_statements_total, with its label children cached: this runs for every statement. */
 function countStatement(kind: StatementInfo['kind'], mode: Mode): void {
   const key = `${kind}/${mode}`;
   let counter = statementCounters.get(key);
   if (!counter) {
-    counter = metrics.statements.labels(kind, mode, primaryOf(mode));
+    counter = metrics.statements.child(kind, mode, primaryOf(mode));
     statementCounters.set(key, counter);
   }
   counter.inc();

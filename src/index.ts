@@ -162,8 +162,12 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
         return `the repair journal holds ${journal.depth} entries: run \`tandem journal replay\` first (or force)`;
       }
       // Written by `tandem verify` (another process): read at each attempt. A verification that
-      // began before dual writes did may have passed a range that was written afterwards.
-      const since = [...modes.history].reverse().find((c) => c.to === 'dual-source')?.at;
+      // began before dual writes did may have passed a range that was written afterwards. Dual
+      // writes begin when dual-source is entered from source; a return from dual-target keeps
+      // them running, so it does not call for a new verification.
+      const since = [...modes.history]
+        .reverse()
+        .find((c) => c.to === 'dual-source' && c.from === 'source')?.at;
       const problem = verificationProblem(await loadVerification(config.stateDir), since);
       if (problem) return problem;
     }

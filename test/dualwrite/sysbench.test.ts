@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Mode } from '../../src/config.js';
 import { startTestProxy } from '../harness/proxy.js';
 import { sharedPair } from '../harness/servers.js';
+import { statistic, sysbench } from '../harness/sysbench.js';
 import { query, stateDir } from './compare.js';
 
 /**
@@ -29,38 +29,6 @@ const THREADS = 16;
 const TABLES = 4;
 const TABLE_SIZE = 10_000;
 const { source, target } = sharedPair();
-
-interface SysbenchRun {
-  readonly code: number;
-  readonly output: string;
-}
-
-function sysbench(args: string[], timeoutS: number): Promise<SysbenchRun> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'sysbench',
-      args,
-      { timeout: timeoutS * 1000, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') {
-          reject(
-            new Error('sysbench is not installed: this test needs it on PATH (apt-get install sysbench)'),
-          );
-          return;
-        }
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, output: `${stdout}${stderr}` });
-      },
-    );
-  });
-}
-
-/** A number from sysbench's report, e.g. `statistic(out, 'transactions')`. */
-function statistic(output: string, name: string): number {
-  const match = new RegExp(`^\\s*${name}:\\s+(\\d+)`, 'm').exec(output);
-  if (!match) throw new Error(`sysbench output has no "${name}" line:\n${output}`);
-  return Number(match[1]);
-}
 
 async function checksums(on: typeof source, db: string): Promise<Record<string, string>> {
   const names = Array.from({ length: TABLES }, (_, i) => `${db}.sbtest${i + 1}`);

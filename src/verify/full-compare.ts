@@ -1,34 +1,28 @@
 import type { Connection } from 'mysql2/promise';
 import { RateLimiter } from './chunk-sizer.js';
 import type { ServerName } from './connections.js';
-import { chunkerFor, integerKey, keySpan } from './key-chunks.js';
+import { chunkerFor } from './key-chunks.js';
 import { type KeyValues, keyRange, type Predicate, quoteName } from './key-range.js';
 import { Findings, type PassContext } from './pass-context.js';
-import { diffRows, readImages } from './row-diff.js';
 import { checksumSelect } from './row-image.js';
 import { type TableOutcome, TableTally } from './table-outcome.js';
 import type { TableShape } from './table-shape.js';
 import { syncTable } from './table-sync.js';
+import { bothBucketSums, LEAF_ROWS, narrowByValue, type Sum, totalRows } from './value-buckets.js';
 
 /**
- * The full compare, after pt-table-checksum: the table is cut into key ranges ("chunks") on the
- * source; both servers compute COUNT(*) and a 64-bit checksum of each chunk themselves, at the
- * same time; only a chunk whose sums differ is looked at more closely, by splitting it into
- * smaller ranges, and rows cross the network only for ranges of at most LEAF_ROWS rows. Every
- * chunk is a range on both servers (the first and last are open-ended), so rows that exist on
- * one server only are found wherever their keys fall. It finds every difference, including
- * changes that bypassed update_time.
+ * The full compare, after pt-table-checksum: the table is cut into key ranges ("chunks");
+ * both servers compute COUNT(*) and a 64-bit checksum of each chunk themselves, at the same
+ * time; only a chunk whose sums differ is looked at more closely, and rows cross the network
+ * only for ranges of at most LEAF_ROWS rows. With a single integer key the sums come per slice
+ * of the chunk (value-buckets.ts); with any other key a differing chunk is split at every n-th
+ * key and summed again. Every chunk is a range on both servers (the first and last are
+ * open-ended), so rows that exist on one server only are found wherever their keys fall. It
+ * finds every difference, including changes that bypassed update_time.
  */
 
-/** Ranges at most this big are compared row by row. */
-const LEAF_ROWS = 2000;
-/** A differing range is split into this many parts. */
+/** A differing range of any other key is split into this many parts. */
 const FANOUT = 8;
-
-interface Sum {
-  readonly rows: number;
-  readonly sum: string;
-}
 
 async function checksum(
   conn: Connection,
@@ -59,42 +53,6 @@ async function both(ctx: PassContext, shape: TableShape, where: Predicate): Prom
 
 function same(a: Sum, b: Sum): boolean {
   return a.rows === b.rows && a.sum === b.sum;
-}
-
-/** Keys that cut (after, upto] into about FANOUT parts. */
-async function splitPoints(
-  ctx: PassContext,
-  shape: TableShape,
-  after: KeyValues | undefined,
-  upto: KeyValues | undefined,
-  sums: [Sum, Sum],
-): Promise<KeyValues[]> {
-  if (integerKey(shape)) return splitByValue(ctx, shape, after, upto);
-  const server: ServerName = sums[0].rows >= sums[1].rows ? 'source' : 'target';
-  return splitByRank(ctx.pool[server], shape, server, after, upto, Math.max(sums[0].rows, sums[1].rows));
-}
-
-/**
- * A single integer key: equal slices of the key's span, found by arithmetic, without reading
- * the range. Uneven slices are split again if they still differ and are big.
- */
-async function splitByValue(
-  ctx: PassContext,
-  shape: TableShape,
-  after: KeyValues | undefined,
-  upto: KeyValues | undefined,
-): Promise<KeyValues[]> {
-  const range = await keySpan(ctx, shape, keyRange(shape.key, after, upto));
-  if (!range) return [];
-  const lo = range.min - 1n;
-  const points: KeyValues[] = [];
-  let previous = lo;
-  for (let i = 1n; i < BigInt(FANOUT); i++) {
-    const p = lo + ((range.max - lo) * i) / BigInt(FANOUT);
-    if (p > previous && p < range.max) points.push([p.toString()]);
-    previous = p;
-  }
-  return points;
 }
 
 /** Any other key: every n-th key of the side with more rows. */
@@ -134,14 +92,11 @@ async function locate(
   sums: [Sum, Sum],
 ): Promise<void> {
   const rows = Math.max(sums[0].rows, sums[1].rows);
-  const points = rows <= LEAF_ROWS ? [] : await splitPoints(ctx, shape, after, upto, sums);
+  const server: ServerName = sums[0].rows >= sums[1].rows ? 'source' : 'target';
+  const points =
+    rows <= LEAF_ROWS ? [] : await splitByRank(ctx.pool[server], shape, server, after, upto, rows);
   if (points.length === 0) {
-    const where = keyRange(shape.key, after, upto);
-    const [a, b] = await Promise.all([
-      readImages(ctx.pool.source, shape, 'source', where),
-      readImages(ctx.pool.target, shape, 'target', where),
-    ]);
-    await findings.add(diffRows(a, b));
+    await findings.compareRange(keyRange(shape.key, after, upto));
     return;
   }
   // Parts (after, p1], (p1, p2], ..., (pk, upto]: together exactly the range.
@@ -172,12 +127,21 @@ async function chunked(ctx: PassContext, shape: TableShape, tally: TableTally): 
   for (let chunk = await chunker.next(); chunk; chunk = await chunker.next()) {
     const where = keyRange(shape.key, chunk.after, chunk.upto);
     const started = performance.now();
-    const sums = await both(ctx, shape, where);
-    chunker.observe(Math.max(sums[0].rows, sums[1].rows), performance.now() - started);
-    if (!same(sums[0], sums[1])) await locate(ctx, shape, findings, chunk.after, chunk.upto, sums);
-    tally.rowsCompared += sums[0].rows;
+    let rows: number;
+    if (chunk.span) {
+      const sums = await bothBucketSums(ctx, shape, where, chunk.span);
+      rows = totalRows(sums[0]);
+      chunker.observe(Math.max(rows, totalRows(sums[1])), performance.now() - started);
+      await narrowByValue(ctx, shape, findings, chunk.after, chunk.upto, chunk.span, sums);
+    } else {
+      const sums = await both(ctx, shape, where);
+      rows = sums[0].rows;
+      chunker.observe(Math.max(rows, sums[1].rows), performance.now() - started);
+      if (!same(sums[0], sums[1])) await locate(ctx, shape, findings, chunk.after, chunk.upto, sums);
+    }
+    tally.rowsCompared += rows;
     ctx.progress.update(tally.rowsCompared);
-    await limiter.take(sums[0].rows);
+    await limiter.take(rows);
   }
   await findings.flush();
 }

@@ -3,6 +3,7 @@ import { ChunkSizer } from './chunk-sizer.js';
 import { type KeyValues, keyRange, type Predicate, quoteName, TRUE } from './key-range.js';
 import type { PassContext } from './pass-context.js';
 import type { TableShape } from './table-shape.js';
+import type { Span } from './value-buckets.js';
 
 /**
  * Cutting a table into key ranges for the full compare. The first range has no lower end and
@@ -12,6 +13,8 @@ import type { TableShape } from './table-shape.js';
 export interface Chunk {
   readonly after: KeyValues | undefined;
   readonly upto: KeyValues | undefined;
+  /** Integer keys: the key values the range is meant to cover, for slicing (value-buckets.ts). */
+  readonly span?: Span;
 }
 
 export interface Chunker {
@@ -85,13 +88,14 @@ class ValueChunker implements Chunker {
     if (this.finished) return undefined;
     const after = this.first ? undefined : [this.position.toString()];
     this.first = false;
+    const start = this.position;
     const end = this.position + this.width;
     if (end >= this.max) {
       this.finished = true;
-      return { after, upto: undefined };
+      return { after, upto: undefined, span: { lo: start, hi: this.max } };
     }
     this.position = end;
-    return { after, upto: [end.toString()] };
+    return { after, upto: [end.toString()], span: { lo: start, hi: end } };
   }
 
   observe(rows: number, ms: number): void {

@@ -1,7 +1,8 @@
 import type { ServerName, ServerPool } from './connections.js';
+import type { Predicate } from './key-range.js';
 import { confirmDifferences, repairKeys } from './key-repair.js';
 import type { Progress } from './progress.js';
-import type { RowDifference } from './row-diff.js';
+import { diffRows, type RowDifference, readImages } from './row-diff.js';
 import type { HashKind } from './row-image.js';
 import type { TableOutcome, TableTally } from './table-outcome.js';
 import type { TableShape } from './table-shape.js';
@@ -51,6 +52,15 @@ export class Findings {
     if (this.pending.length === 0) this.firstSeen = Date.now();
     this.pending.push(...diffs);
     if (this.pending.length >= PENDING_LIMIT) await this.flush();
+  }
+
+  /** Reads a small range's rows on both servers and takes the ones that differ. */
+  async compareRange(where: Predicate): Promise<void> {
+    const [a, b] = await Promise.all([
+      readImages(this.ctx.pool.source, this.shape, 'source', where),
+      readImages(this.ctx.pool.target, this.shape, 'target', where),
+    ]);
+    await this.add(diffRows(a, b));
   }
 
   async flush(): Promise<void> {

@@ -10,10 +10,12 @@ import type { SourceTable } from './source-catalog.js';
  * order. The source renders each chunk as the VALUES text of an INSERT (render-values.ts); the
  * next chunk is read while the current one is written, so both servers work at once.
  *
- * Rows are inserted if absent (`ON DUPLICATE KEY UPDATE k = k`, a no-op on a duplicate): a row
- * that dual writes put on the target during the load is newer than the snapshot's and stays.
- * This does what INSERT IGNORE does for duplicates, without IGNORE's other effect of turning
- * a value the target cannot hold into a warning and a silently changed row.
+ * Rows are inserted if absent (INSERT IGNORE): a row that dual writes put on the target during
+ * the load is newer than the snapshot's and stays. IGNORE also turns a value the target
+ * cannot hold into a warning; every ignored duplicate raises exactly one warning and is not
+ * counted as affected, so a statement with more warnings than duplicates changed a value, and
+ * its warnings are read (ON DUPLICATE KEY UPDATE k = k says the same without the arithmetic,
+ * but costs the target about a third more per row, measured on MariaDB 10.11).
  */
 
 export interface CopyHooks {
@@ -42,7 +44,8 @@ export interface CopySizes {
 }
 
 const FIRST_CHUNK_ROWS = 1000;
-const MAX_CHUNK_ROWS = 200_000;
+/** Well under 65,535: the OK packet's warning count is 16 bits, and the arithmetic needs it whole. */
+const MAX_CHUNK_ROWS = 50_000;
 /** ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK: a chunk racing dual writes is simply run again. */
 const RETRYABLE = new Set([1205, 1213]);
 const RETRIES = 5;
@@ -68,26 +71,31 @@ interface Chunk {
   readonly chars: number;
 }
 
-function insertPrefix(table: SourceTable): string {
+function insertPrefix(table: SourceTable, ignore: boolean): string {
   const cols = table.columns.map((c) => quoteName(c.name)).join(', ');
-  return `INSERT INTO ${qualified(table.target.schema, table.target.table)} (${cols}) VALUES `;
+  return `INSERT ${ignore ? 'IGNORE ' : ''}INTO ${qualified(table.target.schema, table.target.table)} (${cols}) VALUES `;
+}
+
+interface Statement {
+  readonly sql: string;
+  readonly rows: number;
 }
 
 /** Splits rows into INSERT statements of at most `limit` characters (at least one row each). */
-function statements(prefix: string, suffix: string, rows: readonly string[], limit: number): string[] {
-  const out: string[] = [];
+function statements(prefix: string, rows: readonly string[], limit: number): Statement[] {
+  const out: Statement[] = [];
   let start = 0;
-  let size = prefix.length + suffix.length;
+  let size = prefix.length;
   for (let i = 0; i < rows.length; i++) {
     const len = rows[i]!.length + 1;
     if (i > start && size + len > limit) {
-      out.push(prefix + rows.slice(start, i).join(',') + suffix);
+      out.push({ sql: prefix + rows.slice(start, i).join(','), rows: i - start });
       start = i;
-      size = prefix.length + suffix.length;
+      size = prefix.length;
     }
     size += len;
   }
-  if (start < rows.length) out.push(prefix + rows.slice(start).join(',') + suffix);
+  if (start < rows.length) out.push({ sql: prefix + rows.slice(start).join(','), rows: rows.length - start });
   return out;
 }
 
@@ -96,12 +104,21 @@ interface Written {
   readonly warningStatus: number;
 }
 
-async function run(writer: Connection, sql: string, warned: CopyHooks['warned']): Promise<number> {
+/** ER_DUP_ENTRY, ER_DUP_ENTRY_WITH_KEY_NAME: the duplicates that IGNORE skips on purpose. */
+const DUPLICATE = new Set([1062, 1586]);
+
+async function run(
+  writer: Connection,
+  sql: string,
+  rows: number,
+  warned: CopyHooks['warned'],
+): Promise<number> {
   const [r] = await writer.query(sql);
   const w = r as Written;
-  if (w.warningStatus > 0) {
-    const [list] = await writer.query({ sql: 'SHOW WARNINGS LIMIT 5', rowsAsArray: true });
-    warned((list as unknown as unknown[][]).map((x) => `${String(x[1])}: ${String(x[2])}`));
+  if (w.warningStatus > rows - w.affectedRows) {
+    const [list] = await writer.query({ sql: 'SHOW WARNINGS LIMIT 1000', rowsAsArray: true });
+    const other = (list as unknown as unknown[][]).filter((x) => !DUPLICATE.has(Number(x[1])));
+    if (other.length > 0) warned(other.slice(0, 5).map((x) => `${String(x[1])}: ${String(x[2])}`));
   }
   return w.affectedRows;
 }
@@ -109,15 +126,15 @@ async function run(writer: Connection, sql: string, warned: CopyHooks['warned'])
 /** Runs a chunk's statements in one transaction, again after a deadlock; returns rows inserted. */
 async function writeChunk(
   writer: Connection,
-  sqls: readonly string[],
+  sqls: readonly Statement[],
   warned: CopyHooks['warned'],
 ): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     try {
-      if (sqls.length === 1) return await run(writer, sqls[0]!, warned);
+      if (sqls.length === 1) return await run(writer, sqls[0]!.sql, sqls[0]!.rows, warned);
       await writer.query('BEGIN');
       let inserted = 0;
-      for (const sql of sqls) inserted += await run(writer, sql, warned);
+      for (const s of sqls) inserted += await run(writer, s.sql, s.rows, warned);
       await writer.query('COMMIT');
       return inserted;
     } catch (err) {
@@ -154,9 +171,7 @@ export async function copyKeyedTable(
     table.source.table,
   )}`;
   const order = ` ORDER BY ${table.key.map(quoteName).join(', ')}`;
-  const prefix = insertPrefix(table);
-  const first = quoteName(table.key[0]!);
-  const suffix = ` ON DUPLICATE KEY UPDATE ${first} = ${first}`;
+  const prefix = insertPrefix(table, true);
 
   const read = async (from: string[] | null, limit: number): Promise<Chunk> => {
     const where = from ? ` WHERE ${afterKey(table.key, from)}` : '';
@@ -195,7 +210,7 @@ export async function copyKeyedTable(
     }
     const inserted = await writeChunk(
       writer,
-      statements(prefix, suffix, chunk.rows, sizes.statementChars),
+      statements(prefix, chunk.rows, sizes.statementChars),
       hooks.warned,
     );
     await hooks.committed({ rows: chunk.rows.length, inserted, bytes: chunk.chars, lastKey: chunk.lastKey });
@@ -216,7 +231,7 @@ export async function copyKeylessTable(
   hooks: CopyHooks,
 ): Promise<void> {
   const sql = `SELECT ${rowExpression(table.columns)} FROM ${qualified(table.source.schema, table.source.table)}`;
-  const prefix = insertPrefix(table);
+  const prefix = insertPrefix(table, false);
   // The promise API has no streaming query; its callback connection (untyped) does.
   const core = (reader as unknown as { connection: CoreConnection }).connection;
   const stream = core.query({ sql, rowsAsArray: true }).stream({ highWaterMark: 1000 });
@@ -228,7 +243,7 @@ export async function copyKeylessTable(
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     checkAbort(hooks.signal);
-    inserted += await run(writer, prefix + batch.join(','), hooks.warned);
+    inserted += await run(writer, prefix + batch.join(','), batch.length, hooks.warned);
     rows += batch.length;
     chars += batchChars;
     batch = [];

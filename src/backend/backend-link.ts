@@ -102,13 +102,6 @@ export class BackendLink {
   send(payload: Buffer, sink?: ResponseSink, cursor = false): Promise<LinkResponse> {
     if (this.failure) return Promise.reject(this.failure);
     const tracker = new ResponseTracker(payload[0]!, this.capabilities, cursor);
-    if (!this.corked) {
-      // Commands sent in the same tick (a pipelined batch: pin, BEGIN, statement, ...) leave
-      // in one write instead of one syscall each.
-      this.corked = true;
-      this.conn.socket.cork();
-      process.nextTick(this.uncork);
-    }
     this.conn.socket.write(framePayload(payload, 0));
     if (tracker.isDone) return Promise.resolve({ tracker, bytes: undefined });
     const response = new Promise<LinkResponse>((resolve, reject) => {
@@ -126,6 +119,17 @@ export class BackendLink {
     // may leave the others, whose rejection is then no unhandled error.
     response.catch(() => {});
     return response;
+  }
+
+  /**
+   * The commands sent in this tick (a pipelined batch: pin, BEGIN, statement, ...) leave in one
+   * write instead of one syscall each. Not for single commands: the hot path writes at once.
+   */
+  batch(): void {
+    if (this.corked || this.failure) return;
+    this.corked = true;
+    this.conn.socket.cork();
+    process.nextTick(this.uncork);
   }
 
   /** Client data in answer to an 'infile' or 'auth' turn, relayed with its own sequence id. */

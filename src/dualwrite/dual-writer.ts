@@ -118,7 +118,8 @@ export class DualWriter {
   ): Promise<WriteOutcome> {
     const timestamp = timestampNow();
     const randSeeds = req.usesRand ? randomSeeds() : undefined;
-    // Pipelined: one round trip for pin, BEGIN, the statement and unpin.
+    // Pipelined: one round trip (and one write) for pin, BEGIN, the statement and unpin.
+    primary.batch();
     const pinned = primary.send(queryPayload(pinSql({ timestamp, randSeeds })));
     const begun = req.wrap ? primary.send(BEGIN) : undefined;
     const saved = req.bulkIdsUnsafe && !req.wrap ? primary.send(SAVEPOINT) : undefined;
@@ -216,6 +217,7 @@ export class DualWriter {
     pins: Pins,
   ): Promise<SecondaryFailure | undefined> {
     try {
+      secondary.batch();
       const pinned = secondary.send(queryPayload(pinSql(pins)));
       const statement = secondary.send(req.secondaryPayload);
       const unpinned = secondary.send(UNPIN_SECONDARY);

@@ -267,6 +267,7 @@ interface VerifyArgs extends StartArgs {
   readonly maxRate?: number | undefined;
   readonly overlap?: number | undefined;
   readonly interval?: number | undefined;
+  readonly delay?: number | undefined;
 }
 
 /** `tandem verify`: exit 0 clean, 1 differences remain, 2 the comparison could not be made. */
@@ -299,6 +300,7 @@ async function runVerifyCommand(args: VerifyArgs): Promise<void> {
       maxRowsPerSecond: args.maxRate ?? config.verify.maxRowsPerSecond,
       overlapSeconds: args.overlap ?? config.verify.overlapSeconds,
       intervalSeconds: args.interval ?? config.verify.intervalSeconds,
+      delayMs: args.delay,
       updateColumns: config.verify.updateColumns,
       out: process.stdout,
       err: process.stderr,
@@ -334,7 +336,8 @@ function verifyOptions(y: Argv) {
       default: 'full',
       describe:
         'full: chunk checksums, finds everything; incremental: rows changed since the checkpoint; ' +
-        "reverse: target rows the source lacks; journal: the repair journal's keys",
+        "reverse: target rows the source lacks; journal: the repair journal's keys; " +
+        "binlog: follows the source's row binlog and re-checks each changed row",
     })
     .option('fix', {
       type: 'boolean',
@@ -361,6 +364,10 @@ function verifyOptions(y: Argv) {
       describe: 'Incremental: seconds re-read before the checkpoint (default 60)',
     })
     .option('interval', { type: 'number', describe: '--follow: seconds between passes (default 5)' })
+    .option('delay', {
+      type: 'number',
+      describe: 'binlog: milliseconds from a change to the check of its row (default 1000)',
+    })
     .option('state-dir', {
       type: 'string',
       describe: 'Directory for checkpoints, the journal and the last result',

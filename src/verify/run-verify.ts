@@ -14,7 +14,6 @@ import { listTables } from './table-list.js';
 import { type TableOutcome, TableTally, type VerifyMethod } from './table-outcome.js';
 import { describeTable } from './table-shape.js';
 import { saveVerification } from './verification-record.js';
-import { VerifyError } from './verify-error.js';
 import { formatSummary, type PassSummary, summarize, writeReport } from './verify-report.js';
 
 /** Exit codes of `tandem verify`. */
@@ -52,6 +51,8 @@ export interface VerifyRunOptions {
   readonly updateColumns: Readonly<Record<string, string>>;
   /** A dry run's pause before it confirms a difference (writes in flight settle meanwhile). */
   readonly recheckMs?: number | undefined;
+  /** --method binlog: how long after a change its row is compared. */
+  readonly delayMs?: number | undefined;
   /** The summary table. */
   readonly out: Writable;
   /** Progress and warnings. */
@@ -63,6 +64,8 @@ export interface VerifyRunOptions {
   readonly passes?: number | undefined;
   /** Called after each pass (tests, benchmarks). */
   readonly onPass?: ((summary: PassSummary) => void) | undefined;
+  /** --method binlog: called once the binary log is being followed (tests, benchmarks). */
+  readonly onReady?: (() => void) | undefined;
 }
 
 function exitCodeOf(summary: PassSummary): number {
@@ -83,13 +86,21 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/** Prints, stores and reports a pass; returns its exit code. */
+async function emitPass(opts: VerifyRunOptions, summary: PassSummary): Promise<number> {
+  opts.out.write(formatSummary(summary));
+  await saveVerification(opts.stateDir, summary.record);
+  if (opts.report) await writeReport(opts.report, summary);
+  opts.onPass?.(summary);
+  return exitCodeOf(summary);
+}
+
 /** Runs one pass, or passes every interval with --follow; resolves to the last pass's exit code. */
 export async function runVerify(opts: VerifyRunOptions): Promise<number> {
   if (opts.method === 'binlog') {
-    throw new VerifyError(
-      'VERIFY_UNSUPPORTED',
-      '--method binlog is not implemented yet: use --method incremental --follow (update time) or --method full',
-    );
+    // The binary log is a stream: the method always follows it.
+    const { followBinlog } = await import('./binlog-follow.js');
+    return followBinlog(opts, (summary) => emitPass(opts, summary));
   }
   const incremental = {
     updateColumns: opts.updateColumns,
@@ -99,12 +110,7 @@ export async function runVerify(opts: VerifyRunOptions): Promise<number> {
   };
   let code: number = VERIFY_EXIT.error;
   for (let pass = 1; ; pass++) {
-    const summary = await onePass(opts, incremental);
-    code = exitCodeOf(summary);
-    opts.out.write(formatSummary(summary));
-    await saveVerification(opts.stateDir, summary.record);
-    if (opts.report) await writeReport(opts.report, summary);
-    opts.onPass?.(summary);
+    code = await emitPass(opts, await onePass(opts, incremental));
     if (!opts.follow || opts.signal?.aborted || (opts.passes !== undefined && pass >= opts.passes))
       return code;
     await sleep(opts.intervalSeconds * 1000, opts.signal);

@@ -79,10 +79,10 @@ describe('tandem verify on the command line', () => {
     expect(r.stdout).toContain('cannot connect to the target server 127.0.0.1:1');
   });
 
-  it('exits 2 for --method binlog, which is not implemented', () => {
+  it('exits 2 for --method binlog when the source writes no binary log, saying what to set', () => {
     const r = tandem([...servers(), '--method', 'binlog']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--method binlog is not implemented');
+    expect(r.stderr).toContain('the source writes no binary log (log_bin is OFF)');
   });
 
   it('with --follow, catches a change made behind tandem’s back within its interval', async () => {

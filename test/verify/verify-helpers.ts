@@ -86,6 +86,7 @@ export async function verify(
     ...options,
     onPass: (s) => {
       summary = s;
+      options.onPass?.(s);
     },
   });
   return { code, summary: summary!, output: out.text };

@@ -288,7 +288,8 @@ async function runVerifyCommand(args: VerifyArgs): Promise<void> {
       source: config.source!,
       target: config.target,
       method: args.method as 'full',
-      tables: args.tables,
+      // `--tables a b` and `--tables a,b` alike.
+      tables: args.tables?.flatMap((t) => String(t).split(',')).filter((t) => t !== ''),
       fix: args.fix === true,
       follow: args.follow === true,
       report: args.report,
@@ -309,8 +310,10 @@ async function runVerifyCommand(args: VerifyArgs): Promise<void> {
     });
     process.exit(code);
   } catch (err) {
-    if (!(err instanceof VerifyError)) throw err;
-    process.stderr.write(`tandem: ${err.message}\n`);
+    // Any failure means the comparison could not be made: exit 2, never 1 (differences).
+    const message =
+      err instanceof VerifyError ? err.message : `verify failed: ${(err as Error).stack ?? err}`;
+    process.stderr.write(`tandem: ${message}\n`);
     process.exit(EXIT_USAGE);
   }
 }

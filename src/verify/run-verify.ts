@@ -177,6 +177,9 @@ async function onePass(
       }
     }
     return summarize(opts.method, opts.fix, started, outcomes);
+  } catch (err) {
+    // A server gone mid-pass, a journal that cannot be read: the pass failed, --follow goes on.
+    return passError(opts, started, (err as Error).message);
   } finally {
     await pool.close();
   }

@@ -113,18 +113,31 @@ export async function followBinlog(
     }
     if (pairs.size === 0)
       throw new VerifyError('VERIFY_USAGE', 'no table on the source matches the selection');
+    const shapes = new Map<string, TableShape>();
 
     const pending = new Map<string, Map<string, Pending>>();
-    const shapes = new Map<string, TableShape>();
     let seen = 0;
     let failure: Error | undefined;
     const note = (table: string, key: KeyValues) => {
       let keys = pending.get(table);
-      if (!keys) pending.set(table, (keys = new Map()));
+      if (!keys) {
+        keys = new Map();
+        pending.set(table, keys);
+      }
       // A later change to the same row pushes its check back: it is compared once it has settled.
       keys.set(keyString(key), { key, at: Date.now() });
       seen++;
     };
+
+    // Shapes (and so key columns) are needed to read keys out of row images: described up front.
+    for (const [name, pair] of pairs) {
+      const shape = await describeTable(pool, pair);
+      if (shape.key.length > 0) shapes.set(name, shape);
+      else {
+        pairs.delete(name);
+        run.err.write(`${pair.label}: no primary or NOT NULL unique key: not followed (use --method full)\n`);
+      }
+    }
 
     // Loaded only here: nothing else in tandem needs a binlog client.
     const { default: ZongJi } = await import('@vlasky/zongji');
@@ -156,12 +169,17 @@ export async function followBinlog(
       const table = `${t.parentSchema}.${t.tableName}`;
       if (!pairs.has(table)) return;
       const key = shapes.get(table)?.key;
+      if (!key) return;
       for (const row of evt.rows ?? []) {
         const images =
           'before' in row && 'after' in row
             ? [row.before as RowImage, row.after as RowImage]
             : [row as RowImage];
-        for (const image of images) note(table, key ? key.map((k) => image[k] ?? null) : [image]);
+        for (const image of images)
+          note(
+            table,
+            key.map((k) => image[k] ?? null),
+          );
       }
     });
     // Unique among the source's replicas: a clash would disconnect one of them.
@@ -174,17 +192,6 @@ export async function followBinlog(
     await ready.catch((err: Error) => {
       throw new VerifyError('VERIFY_CONNECT', `cannot follow the source's binary log: ${err.message}`);
     });
-    // Shapes (and so key columns) are needed to read keys out of row images: described up front.
-    for (const [name, pair] of pairs) {
-      const shape = await describeTable(pool, pair);
-      if (shape.key.length > 0) shapes.set(name, shape);
-      else {
-        pairs.delete(name);
-        pending.delete(name);
-        run.err.write(`${pair.label}: no primary or NOT NULL unique key: not followed (use --method full)\n`);
-      }
-    }
-
     run.onReady?.();
     const delayMs = run.delayMs ?? 1000;
     let code = 0;
@@ -201,15 +208,7 @@ export async function followBinlog(
           const ready = [...keys.entries()].filter(([, p]) => p.at <= due);
           if (ready.length === 0) continue;
           for (const [k] of ready) keys.delete(k);
-          // Rows captured before the shape was known carry the whole image: take the key from it.
-          const rowKeys = ready.map(([, p]) =>
-            p.key.length === 1 &&
-            typeof p.key[0] === 'object' &&
-            p.key[0] !== null &&
-            !Buffer.isBuffer(p.key[0])
-              ? shape.key.map((c) => (p.key[0] as RowImage)[c] ?? null)
-              : p.key,
-          );
+          const rowKeys = ready.map(([, p]) => p.key);
           const tally = tallies.get(table) ?? new TableTally(shape.pair.label, 'binlog', shape.key);
           tallies.set(table, tally);
           const findings = new Findings(ctx, shape, tally);

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MariaDbInstance } from '../../src/sandbox/mariadb-instance.js';
-import { runVerify } from '../../src/verify/run-verify.js';
 import type { PassSummary } from '../../src/verify/verify-report.js';
 import { startServer, stopServers } from '../harness/servers.js';
 import { newStateDir, rowsOf, sql, target, verify } from './verify-helpers.js';

@@ -1,9 +1,8 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import mysql, { type Connection } from 'mysql2/promise';
 import { parseServerUrl } from '../config.js';
 import type { Logger } from '../log.js';
 import { type SyncResult, syncTable } from '../verify/table-sync.js';
-import { type JournalEntry, journalPath } from './repair-journal.js';
+import { type JournalEntry, journalPath, rewriteJournal, snapshotJournal } from './repair-journal.js';
 
 export interface ReplayResult {
   readonly entries: number;
@@ -53,17 +52,7 @@ export async function replayJournal(opts: {
   logger: Logger;
 }): Promise<ReplayResult> {
   const file = journalPath(opts.stateDir);
-  let text = '';
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const readUpTo = Buffer.byteLength(text);
-  const entries = text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as JournalEntry);
+  const { entries, readUpTo } = await snapshotJournal(file);
   if (entries.length === 0) return { entries: 0, fixed: 0, remaining: 0, tables: [] };
   const conns = { source: await connect(opts.source), target: await connect(opts.target) };
   const results: SyncResult[] = [];
@@ -102,12 +91,7 @@ export async function replayJournal(opts: {
   } finally {
     await Promise.all([conns.source.end(), conns.target.end()]);
   }
-  // Keep what was appended after the journal was read.
-  const now = await readFile(file);
-  const appended = now.subarray(readUpTo).toString('utf8');
-  const tmp = `${file}.tmp`;
-  await writeFile(tmp, remaining.map((e) => `${JSON.stringify(e)}\n`).join('') + appended, { flush: true });
-  await rename(tmp, file);
+  await rewriteJournal(file, readUpTo, remaining);
   return {
     entries: entries.length,
     fixed: entries.length - remaining.length,

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -87,15 +87,43 @@ export function journalPath(stateDir: string): string {
 }
 
 export async function readJournal(file: string): Promise<JournalEntry[]> {
-  let text: string;
+  return (await snapshotJournal(file)).entries;
+}
+
+/** The journal's entries as they stand, and how many bytes were read (for rewriteJournal). */
+export async function snapshotJournal(file: string): Promise<{ entries: JournalEntry[]; readUpTo: number }> {
+  let text = '';
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  return text
+  const entries = text
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as JournalEntry);
+  return { entries, readUpTo: Buffer.byteLength(text) };
+}
+
+/**
+ * Replaces the journal with the entries still unresolved, then whatever tandem appended after
+ * the snapshot was read; written to a synced temporary file and renamed, so a crash leaves the
+ * old journal or the new one. (tandem opens the file per append, so it never writes past a rename.)
+ */
+export async function rewriteJournal(
+  file: string,
+  readUpTo: number,
+  remaining: readonly JournalEntry[],
+): Promise<void> {
+  const now = await readFile(file);
+  const appended = now.subarray(readUpTo).toString('utf8');
+  const tmp = `${file}.rewrite.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(remaining.map((e) => `${JSON.stringify(e)}\n`).join('') + appended);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
 }

@@ -1,6 +1,5 @@
-import { open, readFile, rename } from 'node:fs/promises';
 import type { Connection } from 'mysql2/promise';
-import { type JournalEntry, journalPath } from '../dualwrite/repair-journal.js';
+import { journalPath, rewriteJournal, snapshotJournal } from '../dualwrite/repair-journal.js';
 import type { RenameMap } from '../sql/rename.js';
 import type { ServerName } from './connections.js';
 import { fullCompare } from './full-compare.js';
@@ -64,17 +63,7 @@ export async function journalPass(
   rename: RenameMap,
 ): Promise<JournalPassResult> {
   const file = journalPath(stateDir);
-  let text = '';
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const readUpTo = Buffer.byteLength(text);
-  const entries = text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as JournalEntry);
+  const { entries, readUpTo } = await snapshotJournal(file);
   if (entries.length === 0) return { outcomes: [], entries: 0, resolved: 0, remaining: 0 };
 
   // Journal entries name tables as the application wrote them: the source's names.
@@ -163,23 +152,4 @@ async function checkKeys(ctx: PassContext, shape: TableShape, keys: KeyValues[])
     ctx.progress.done();
   }
   return tally.finish();
-}
-
-/** The unresolved entries, then whatever was appended after the journal was read. */
-async function rewriteJournal(
-  file: string,
-  readUpTo: number,
-  remaining: readonly JournalEntry[],
-): Promise<void> {
-  const now = await readFile(file);
-  const appended = now.subarray(readUpTo).toString('utf8');
-  const tmp = `${file}.verify.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(remaining.map((e) => `${JSON.stringify(e)}\n`).join('') + appended);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
 }

@@ -14,9 +14,8 @@ import { query, stateDir } from './compare.js';
  * must be the same on the source and on the target, queried directly, and sysbench must report
  * no error at all.
  *
- * Duration: the issue asks for 16 threads for 60 s. To keep the whole suite under ten minutes
- * each of the four runs lasts TANDEM_SYSBENCH_SECONDS (default 20) on 16 threads; set it to 60
- * for the issue's full length.
+ * Duration: 16 threads for 60 s each, as the issue asks (about four minutes for the file, which
+ * runs beside the others); TANDEM_SYSBENCH_SECONDS shortens it for a quick local run.
  *
  * `--rand-type=uniform`: sysbench's default distribution sends most requests to a few hot rows,
  * where InnoDB deadlocks between threads now and then without any proxy, and sysbench counts
@@ -24,7 +23,7 @@ import { query, stateDir } from './compare.js';
  * (Conflicting writes on hot rows are conflicts.test.ts's subject.)
  */
 
-const SECONDS = Number(process.env.TANDEM_SYSBENCH_SECONDS ?? 20);
+const SECONDS = Number(process.env.TANDEM_SYSBENCH_SECONDS ?? 60);
 const THREADS = 16;
 const TABLES = 4;
 const TABLE_SIZE = 10_000;

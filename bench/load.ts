@@ -275,7 +275,11 @@ async function main(): Promise<void> {
     const md = [
       `# Initial load, ${today()}`,
       '',
-      markdownTable(header, table),
+      // A pipe inside a cell would end it.
+      markdownTable(
+        header,
+        table.map(([method, ...rest]) => [String(method).replaceAll('|', '\\|'), ...rest]),
+      ),
       '',
       verdict,
       '',

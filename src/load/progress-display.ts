@@ -51,6 +51,8 @@ export class ProgressDisplay {
   readonly #tables = new Map<string, TableLine>();
   readonly #startedAt = Date.now();
   #totalEstimate = 0;
+  /** The last frame says 100 % once every table is done, whatever the estimates were. */
+  #stopped = false;
   #drawnLines = 0;
   /** Finished tables' last lines, printed once above the redrawn block. */
   #settled: string[] = [];
@@ -108,6 +110,7 @@ export class ProgressDisplay {
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#stopped = true;
     if (this.sink.isTTY) this.#draw();
   }
 
@@ -137,7 +140,8 @@ export class ProgressDisplay {
     const seconds = (Date.now() - this.#startedAt) / 1000;
     const done = this.#done();
     const rate = seconds > 0 ? done / seconds : 0;
-    const fraction = this.#totalEstimate > 0 ? Math.min(0.99, done / this.#totalEstimate) : 0;
+    const allDone = this.#stopped && [...this.#tables.values()].every((t) => t.finishedAt);
+    const fraction = allDone ? 1 : this.#totalEstimate > 0 ? Math.min(0.99, done / this.#totalEstimate) : 0;
     const eta = rate > 0 ? Math.max(0, this.#totalEstimate - done) / rate : Number.NaN;
     const finished = [...this.#tables.values()].filter((t) => t.finishedAt).length;
     const what =

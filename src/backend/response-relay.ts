@@ -58,7 +58,7 @@ export class ResponseRelay {
       const end = off + 4 + len;
       const verdict: Verdict = continuation
         ? 'more'
-        : tracker.onPacketAt(buf, off + 4, end < buf.length ? end : buf.length, len);
+        : tracker.onPacketAt(buf, off + 4, Math.min(end, buf.length), len);
       if (end > buf.length) {
         this.passThrough = end - buf.length;
         off = buf.length;

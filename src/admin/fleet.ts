@@ -3,6 +3,7 @@ import type { Connection } from 'mysql2/promise';
 import { parseServerUrl } from '../config.js';
 import type { Logger } from '../log.js';
 import { isMode, type Mode, type ModeController, TransitionRefused } from '../routing/modes.js';
+import { quoteName } from '../sql/identifiers.js';
 
 /**
  * Several tandem instances in front of the same servers agree on the mode through a small
@@ -34,10 +35,6 @@ export interface FleetInstance {
   readonly seenAt: string;
 }
 
-function q(name: string): string {
-  return `\`${name.replace(/`/g, '``')}\``;
-}
-
 export class Fleet {
   private conn: Connection | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -54,7 +51,7 @@ export class Fleet {
   static async join(opts: FleetOptions): Promise<Fleet> {
     const fleet = new Fleet(opts);
     await fleet.connect();
-    const s = q(opts.schema);
+    const s = quoteName(opts.schema);
     const c = fleet.conn!;
     await c.query(`CREATE DATABASE IF NOT EXISTS ${s}`);
     await c.query(
@@ -99,7 +96,9 @@ export class Fleet {
 
   private async read(): Promise<{ mode: Mode; epoch: number } | undefined> {
     if (!this.conn) await this.connect();
-    const [rows] = await this.conn!.query(`SELECT mode, epoch FROM ${q(this.opts.schema)}.mode WHERE id = 1`);
+    const [rows] = await this.conn!.query(
+      `SELECT mode, epoch FROM ${quoteName(this.opts.schema)}.mode WHERE id = 1`,
+    );
     const row = (rows as { mode: string; epoch: number | string }[])[0];
     if (!row || !isMode(row.mode)) return undefined;
     return { mode: row.mode, epoch: Number(row.epoch) };
@@ -107,7 +106,7 @@ export class Fleet {
 
   private async report(): Promise<void> {
     await this.conn?.query(
-      `REPLACE INTO ${q(this.opts.schema)}.instances VALUES (?, ?, ?, ?, ?, ?, NOW(6))`,
+      `REPLACE INTO ${quoteName(this.opts.schema)}.instances VALUES (?, ?, ?, ?, ?, ?, NOW(6))`,
       [this.opts.instanceId, hostname(), this.opts.listen, this.opts.admin, this.opts.modes.mode, this.epoch],
     );
   }
@@ -152,7 +151,7 @@ export class Fleet {
   async decide(to: Mode, requester: string): Promise<void> {
     if (!this.conn) await this.connect();
     const [result] = await this.conn!.query(
-      `UPDATE ${q(this.opts.schema)}.mode SET mode = ?, epoch = epoch + 1, changed_at = NOW(6), requester = ?
+      `UPDATE ${quoteName(this.opts.schema)}.mode SET mode = ?, epoch = epoch + 1, changed_at = NOW(6), requester = ?
         WHERE id = 1 AND epoch = ?`,
       [to, requester, this.epoch],
     );
@@ -169,7 +168,7 @@ export class Fleet {
     try {
       if (!this.conn) await this.connect();
       const [rows] = await this.conn!.query(
-        `SELECT instance, host, listen, admin, mode, epoch, seen_at AS seenAt FROM ${q(this.opts.schema)}.instances ORDER BY instance`,
+        `SELECT instance, host, listen, admin, mode, epoch, seen_at AS seenAt FROM ${quoteName(this.opts.schema)}.instances ORDER BY instance`,
       );
       return (rows as FleetInstance[]).map((r) => ({
         ...r,

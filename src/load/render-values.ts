@@ -1,3 +1,6 @@
+import { NUMERIC_TYPES, qualified, quoteName } from '../sql/identifiers.js';
+
+export { qualified, quoteName };
 /**
  * How the source renders each column as an SQL literal, so that a chunk arrives as the text of
  * an INSERT's VALUES list and Node only joins strings: no value is decoded into a JS type and
@@ -35,28 +38,6 @@ const BINARY_TYPES = new Set([
   'multipolygon',
   'geometrycollection',
 ]);
-
-const NUMERIC_TYPES = new Set([
-  'tinyint',
-  'smallint',
-  'mediumint',
-  'int',
-  'integer',
-  'bigint',
-  'decimal',
-  'numeric',
-  'double',
-  'real',
-  'year',
-]);
-
-export function quoteName(name: string): string {
-  return `\`${name.replace(/`/g, '``')}\``;
-}
-
-export function qualified(schema: string, table: string): string {
-  return `${quoteName(schema)}.${quoteName(table)}`;
-}
 
 /** An expression evaluated on the source that yields `col` as an SQL literal (or the word NULL). */
 export function literalExpression(col: ColumnInfo): string {

@@ -1,3 +1,4 @@
+import { quoteName } from './identifiers.js';
 import { nameOf, type Token, TokenType, tokenize } from './lexer.js';
 
 /**
@@ -42,10 +43,6 @@ const LIST_END = new Set([
   'partition',
 ]);
 
-function quote(name: string): string {
-  return `\`${name.replace(/`/g, '``')}\``;
-}
-
 function isName(t: Token | undefined): t is Token {
   return t !== undefined && (t.type === TokenType.Word || t.type === TokenType.QuotedName);
 }
@@ -83,15 +80,15 @@ export function renameForTarget(sql: string, map: RenameMap, database: string | 
       const table = nameOf(second);
       const renamedTable = map.tables[`${name}.${table}`];
       if (map.schemas[name] !== undefined || renamedTable !== undefined) {
-        edits.push({ start: t.start, end: t.end, text: quote(targetSchema(map, name)) });
+        edits.push({ start: t.start, end: t.end, text: quoteName(targetSchema(map, name)) });
         if (renamedTable !== undefined)
-          edits.push({ start: second.start, end: second.end, text: quote(renamedTable) });
+          edits.push({ start: second.start, end: second.end, text: quoteName(renamedTable) });
         i += 2;
         continue;
       }
       // `t.col`: a qualifier that names a renamed table of the current schema.
       const qualifier = database ? map.tables[`${database}.${name}`] : undefined;
-      if (qualifier !== undefined) edits.push({ start: t.start, end: t.end, text: quote(qualifier) });
+      if (qualifier !== undefined) edits.push({ start: t.start, end: t.end, text: quoteName(qualifier) });
       i += 2;
       continue;
     }
@@ -103,14 +100,15 @@ export function renameForTarget(sql: string, map: RenameMap, database: string | 
         prev.lower === 'schema' ||
         prev.lower === 'exists');
     if (schemaSpot && map.schemas[name] !== undefined) {
-      edits.push({ start: t.start, end: t.end, text: quote(map.schemas[name]) });
+      edits.push({ start: t.start, end: t.end, text: quoteName(map.schemas[name]) });
       continue;
     }
     const tableSpot =
       prev !== undefined &&
       ((prev.type === TokenType.Word && TABLE_CONTEXT.has(prev.lower)) || (prev.text === ',' && inTableList));
     const renamed = database ? map.tables[`${database}.${name}`] : undefined;
-    if (tableSpot && renamed !== undefined) edits.push({ start: t.start, end: t.end, text: quote(renamed) });
+    if (tableSpot && renamed !== undefined)
+      edits.push({ start: t.start, end: t.end, text: quoteName(renamed) });
   }
   let out = '';
   let at = 0;

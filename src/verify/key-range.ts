@@ -1,3 +1,6 @@
+import { qualified, quoteName } from '../sql/identifiers.js';
+
+export { qualified, quoteName };
 /**
  * SQL predicates over a table's key columns. MariaDB's range optimizer does not use an index for
  * a row comparison such as `(a, b) > (?, ?)`, so comparisons are expanded into the equivalent
@@ -12,14 +15,6 @@ export interface Predicate {
 }
 
 export const TRUE: Predicate = { sql: '1', params: [] };
-
-export function quoteName(name: string): string {
-  return `\`${name.replace(/`/g, '``')}\``;
-}
-
-export function qualified(schema: string, table: string): string {
-  return `${quoteName(schema)}.${quoteName(table)}`;
-}
 
 type Op = '>' | '>=' | '<' | '<=';
 

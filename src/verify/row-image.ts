@@ -1,4 +1,5 @@
 import type { Connection } from 'mysql2/promise';
+import { NUMERIC_TYPES } from '../sql/identifiers.js';
 import { quoteName } from './key-range.js';
 
 /**
@@ -36,19 +37,6 @@ export interface ColumnInfo {
 /** Row hash: 64 bits from CRC32 and CRC32C (MariaDB 10.8+), or from MD5 where CRC32C is missing. */
 export type HashKind = 'crc64' | 'md5';
 
-const NUMERIC = new Set([
-  'tinyint',
-  'smallint',
-  'mediumint',
-  'int',
-  'integer',
-  'bigint',
-  'decimal',
-  'numeric',
-  'double',
-  'real',
-  'year',
-]);
 const TEMPORAL = new Set(['date', 'time', 'datetime', 'timestamp']);
 const LARGE = new Set([
   'tinytext',
@@ -97,7 +85,7 @@ function asUtf8(c: ColumnInfo): string {
 /** The pieces one column adds to the image. */
 export function columnParts(c: ColumnInfo): string[] {
   const q = quoteName(c.name);
-  if (NUMERIC.has(c.dataType) || TEMPORAL.has(c.dataType)) return [q];
+  if (NUMERIC_TYPES.has(c.dataType) || TEMPORAL.has(c.dataType)) return [q];
   if (c.dataType === 'float') return [`CAST(${q} AS DOUBLE)`];
   if (c.dataType === 'bit') return [`${q} + 0`];
   if (LARGE.has(c.dataType)) return [`MD5(${asUtf8(c)})`];

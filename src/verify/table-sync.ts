@@ -1,4 +1,5 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { qualified, quoteName } from '../sql/identifiers.js';
 
 /**
  * Makes one table on `to` hold exactly the rows of the same table on `from`, chunk by chunk in
@@ -26,10 +27,6 @@ export const exactReadOptions = {
   typeCast: (field: { type: string; buffer(): Buffer | null }, next: () => unknown) =>
     field.type === 'BLOB' || field.type === 'JSON' ? field.buffer() : next(),
 };
-
-function q(name: string): string {
-  return `\`${name.replace(/`/g, '``')}\``;
-}
 
 export async function keyColumns(conn: Connection, schema: string, table: string): Promise<string[]> {
   const [rows] = await conn.query<RowDataPacket[]>({
@@ -96,11 +93,11 @@ export async function syncTable(
   table: string,
   toTable: { schema: string; table: string } = { schema, table },
 ): Promise<SyncResult> {
-  const name = `${q(schema)}.${q(table)}`;
-  const toName = `${q(toTable.schema)}.${q(toTable.table)}`;
+  const name = qualified(schema, table);
+  const toName = qualified(toTable.schema, toTable.table);
   const columns = await columnsOf(from, schema, table);
   const key = await keyColumns(from, schema, table);
-  const select = columns.map(q).join(', ');
+  const select = columns.map(quoteName).join(', ');
   const placeholders = `(${columns.map(() => '?').join(', ')})`;
   let examined = 0;
   let replaced = 0;
@@ -122,7 +119,7 @@ export async function syncTable(
     return { table: `${schema}.${table}`, examined: all.length, replaced: all.length, deleted: 0 };
   }
   const keyIdx = key.map((k) => columns.indexOf(k));
-  const keyList = key.map(q).join(', ');
+  const keyList = key.map(quoteName).join(', ');
   const order = `ORDER BY ${keyList}`;
   let after: unknown[] | undefined;
   for (;;) {

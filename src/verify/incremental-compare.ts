@@ -37,6 +37,11 @@ export interface IncrementalOptions {
   readonly store: CheckpointStore;
   /** Checkpoints of this process: a dry run with --follow advances these only. */
   readonly memory: Map<string, string>;
+  /**
+   * The load snapshot's reconcile point (source server time, DATETIME text) from
+   * load-snapshot.json: where a DATETIME/TIMESTAMP table with no checkpoint yet starts.
+   */
+  readonly loadStart?: string | undefined;
 }
 
 export function incrementalCheck(opts: IncrementalOptions): TableCheck {
@@ -80,7 +85,9 @@ async function compareIncremental(
   }
   const name = `${shape.pair.source.schema}.${shape.pair.source.table}`;
   const stored = await opts.store.get(name);
-  const start = opts.memory.get(name) ?? (stored?.column === column.name ? stored.value : undefined);
+  const fromLoad = stored === undefined && temporal ? opts.loadStart : undefined;
+  const start = opts.memory.get(name) ?? (stored?.column === column.name ? stored.value : fromLoad);
+  if (start !== undefined && start === fromLoad) tally.note(`starting at the load snapshot, ${fromLoad}`);
   const upd = quoteName(column.name);
   // Rows whose update column is NULL have no time: the incremental method cannot see them.
   let lower: Predicate = { sql: `${upd} IS NOT NULL`, params: [] };

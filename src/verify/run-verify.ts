@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { parseServerUrl } from '../config.js';
+import { readSnapshotRecord } from '../load/snapshot-record.js';
 import type { RenameMap } from '../sql/rename.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { openPool, type ServerName, type ServerPool } from './connections.js';
@@ -107,6 +108,11 @@ export async function runVerify(opts: VerifyRunOptions): Promise<number> {
     overlapSeconds: opts.overlapSeconds,
     store: new CheckpointStore(opts.stateDir),
     memory: new Map<string, string>(),
+    // After `tandem load`: a table with no checkpoint yet starts where the load's snapshot did.
+    loadStart:
+      opts.method === 'incremental'
+        ? (await readSnapshotRecord(opts.stateDir))?.snapshot.reconcileFrom.serverLocal
+        : undefined,
   };
   let code: number = VERIFY_EXIT.error;
   for (let pass = 1; ; pass++) {

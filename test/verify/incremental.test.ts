@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { differencesOf, newStateDir, onBoth, rowsOf, source, sql, target, verify } from './verify-helpers.js';
@@ -21,6 +21,21 @@ describe('the incremental method (update time)', () => {
 
   afterAll(async () => {
     await onBoth(`DROP DATABASE IF EXISTS ${DB}`);
+  });
+
+  it('starts a table with no checkpoint at the load snapshot recorded by tandem load', async () => {
+    const stateDir = newStateDir();
+    // As `tandem load` records it: rows stamped before the snapshot came with the load itself.
+    const at = { serverLocal: '2024-05-01 10:00:02', utc: '2024-05-01T10:00:02.000000Z', unix: '1714557602' };
+    writeFileSync(
+      join(stateDir, 'load-snapshot.json'),
+      JSON.stringify({ version: 1, snapshot: { time: at, reconcileFrom: at }, runs: [], tables: [T] }),
+    );
+    await sql(target, `UPDATE ${T} SET state = 'old' WHERE id IN (1, 12)`);
+    const r = await verify({ tables: [T], method: 'incremental', stateDir, overlapSeconds: 0 });
+    // id 1 (10:00:00) is before the snapshot, left to a full compare; id 12 (10:00:03) after it.
+    expect(differencesOf(r)).toEqual(['changed:12']);
+    expect(r.output).toContain('load snapshot');
   });
 
   it('stores the largest update time seen as the checkpoint, durably, on --fix passes only', async () => {

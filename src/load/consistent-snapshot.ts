@@ -69,6 +69,17 @@ async function readPosition(conn: Connection, lock: Lock, mariadb: boolean): Pro
   const gtidCurrentPos = mariadb
     ? gtid(await scalar(conn, 'SELECT @@GLOBAL.gtid_current_pos').catch(() => null))
     : gtidBinlogPos;
+  const { time, reconcileFrom, timeZone } = await snapshotTimes(conn);
+  return { time, reconcileFrom, timeZone, binlog, gtidBinlogPos, gtidCurrentPos, lock };
+}
+
+/**
+ * The server's time now, the reconcile point (the earlier of now and the start of the oldest
+ * open transaction, whose rows may carry its earlier NOW()), and the time zone they are in.
+ */
+export async function snapshotTimes(
+  conn: Connection,
+): Promise<Pick<SnapshotPosition, 'time' | 'reconcileFrom' | 'timeZone'>> {
   await conn.query('SET @tandem_snapshot = NOW(6)');
   const time = await serverTime(conn, '@tandem_snapshot');
   // INNODB_TRX needs PROCESS; without it the snapshot time is the best bound there is.
@@ -78,7 +89,7 @@ async function readPosition(conn: Connection, lock: Lock, mariadb: boolean): Pro
   ).catch(() => time);
   const timeZone =
     (await scalar(conn, 'SELECT IF(@@time_zone = "SYSTEM", @@system_time_zone, @@time_zone)')) ?? '';
-  return { time, reconcileFrom, timeZone, binlog, gtidBinlogPos, gtidCurrentPos, lock };
+  return { time, reconcileFrom, timeZone };
 }
 
 /**

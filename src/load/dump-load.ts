@@ -5,7 +5,7 @@ import { parseServerUrl } from '../config.js';
 import type { Scope } from '../routing/scope.js';
 import type { RenameMap } from '../sql/rename.js';
 import { connectTo, scalar, serverLabel } from './connect.js';
-import { serverTime } from './consistent-snapshot.js';
+import { snapshotTimes } from './consistent-snapshot.js';
 import { DumpFilter } from './dump-filter.js';
 import { DurabilityGuard, restoreLeftover } from './durability-guard.js';
 import { LoadError } from './load-error.js';
@@ -111,14 +111,7 @@ export async function dumpLoad(opts: DumpLoadOptions): Promise<DumpSummary> {
     allInSchemas = (r as unknown as unknown[][]).map((x) => String(x[0]));
     binlogOn = (await scalar(conn, 'SELECT @@log_bin')) === '1';
     // Read before the dump's snapshot, so at or before it: reconciling from here misses nothing.
-    await conn.query('SET @tandem_snapshot = NOW(6)');
-    const time = await serverTime(conn, '@tandem_snapshot');
-    const reconcileFrom = await serverTime(
-      conn,
-      '(SELECT LEAST(@tandem_snapshot, IFNULL(MIN(trx_started), @tandem_snapshot)) FROM information_schema.INNODB_TRX)',
-    ).catch(() => time);
-    const timeZone =
-      (await scalar(conn, 'SELECT IF(@@time_zone = "SYSTEM", @@system_time_zone, @@time_zone)')) ?? '';
+    const { time, reconcileFrom, timeZone } = await snapshotTimes(conn);
     position = {
       time,
       reconcileFrom,

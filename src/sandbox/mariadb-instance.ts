@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -330,6 +330,21 @@ export class MariaDbInstance {
     if (!this.#child || this.#paused) return;
     this.#child.kill('SIGSTOP');
     this.#paused = true;
+    // The signal stops every thread a moment later; a query sent before that would still be
+    // answered. Wait (at most 1 s) until the kernel reports the process stopped.
+    const pid = this.#child.pid;
+    const deadline = Date.now() + 1000;
+    const tick = new Int32Array(new SharedArrayBuffer(4));
+    while (pid !== undefined && Date.now() < deadline) {
+      let state = '';
+      try {
+        state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] ?? '';
+      } catch {
+        return; // no /proc (not Linux): the signal alone must do
+      }
+      if (state === 'T' || state === 't') return;
+      Atomics.wait(tick, 0, 0, 1);
+    }
   }
 
   resume(): void {

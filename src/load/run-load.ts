@@ -65,16 +65,20 @@ export async function runLoad(cmd: LoadCommand): Promise<number> {
   const say = (line: string): void => {
     process.stderr.write(`tandem load: ${line}\n`);
   };
+  // What every method is told: the servers, the state directory, which tables and their names.
+  const common = {
+    source: cmd.config.source,
+    target: cmd.config.target,
+    stateDir: cmd.config.stateDir,
+    scope: new Scope(cmd.config.scope.include, cmd.config.scope.exclude),
+    only: cmd.tables && cmd.tables.length > 0 ? new Scope(cmd.tables, []) : undefined,
+    rename: cmd.config.scope.rename,
+    controlSchema: cmd.config.control.schema,
+  };
   try {
     if (cmd.method === 'copy') {
       const summary = await copyLoad({
-        source: cmd.config.source,
-        target: cmd.config.target,
-        stateDir: cmd.config.stateDir,
-        scope: new Scope(cmd.config.scope.include, cmd.config.scope.exclude),
-        only: cmd.tables && cmd.tables.length > 0 ? new Scope(cmd.tables, []) : undefined,
-        rename: cmd.config.scope.rename,
-        controlSchema: cmd.config.control.schema,
+        ...common,
         parallel: cmd.parallel,
         resume: cmd.resume,
         fastDurability: cmd.fastDurability,
@@ -89,13 +93,7 @@ export async function runLoad(cmd: LoadCommand): Promise<number> {
     if (cmd.method === 'mysqldump') {
       const { dumpLoad, dumpSummaryText } = await import('./dump-load.js');
       const summary = await dumpLoad({
-        source: cmd.config.source,
-        target: cmd.config.target,
-        stateDir: cmd.config.stateDir,
-        scope: new Scope(cmd.config.scope.include, cmd.config.scope.exclude),
-        only: cmd.tables && cmd.tables.length > 0 ? new Scope(cmd.tables, []) : undefined,
-        rename: cmd.config.scope.rename,
-        controlSchema: cmd.config.control.schema,
+        ...common,
         speedUps: true,
         fastDurability: cmd.fastDurability,
         signal: controller.signal,

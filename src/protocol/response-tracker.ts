@@ -100,11 +100,6 @@ export class ResponseTracker {
       case 'rows':
         if (first !== 0xff && first !== 0xfe) return 'more';
         break;
-      case 'prepare-params':
-      case 'prepare-columns':
-        break;
-      default:
-        break;
     }
     return this.onWhole(buf.subarray(start, end), first, length);
   }

@@ -43,7 +43,10 @@ export interface CopyLoadOptions {
   readonly statementBytes?: number;
   /** Notes and warnings for the operator, one line each. */
   readonly say: (line: string) => void;
-  readonly progress: ProgressSink;
+  /** Where the progress display writes (stderr for `tandem load`); nowhere when absent. */
+  readonly progress?: ProgressSink;
+  /** A display made by the caller, who reads its snapshot() (the proxy's load job); else one on `progress`. */
+  readonly display?: ProgressDisplay;
   /** After each committed chunk (tests stop a load part-way with it). */
   readonly onChunk?: (table: string, progress: Readonly<TableProgress>) => void;
 }
@@ -287,20 +290,19 @@ export async function copyLoad(opts: CopyLoadOptions): Promise<LoadSummary> {
     const sizes = {
       statementChars: Math.min(opts.statementBytes ?? DEFAULT_STATEMENT_BYTES, Math.floor(maxPacket / 4)),
     };
-    display = new ProgressDisplay(opts.progress);
+    display = opts.display ?? new ProgressDisplay(opts.progress ?? { write: () => undefined });
     const queue = tables
       .filter(
         (t) =>
           !data.tables[qualifiedName(t.source)]!.done || !data.tables[qualifiedName(t.source)]!.indexesAdded,
       )
       .sort((a, b) => b.bytesEstimate - a.bytesEstimate);
-    display.setTotal(
-      queue.reduce((n, t) => n + Math.max(0, t.rowsEstimate - data.tables[qualifiedName(t.source)]!.rows), 0),
-    );
     const summaries: TableSummary[] = [];
     for (const t of tables) {
       const p = data.tables[qualifiedName(t.source)]!;
-      if (p.done && p.indexesAdded)
+      const finished = p.done && p.indexesAdded;
+      display.plan(qualifiedName(t.source), t.rowsEstimate, { rows: p.rows, done: finished });
+      if (finished)
         summaries.push({
           table: qualifiedName(t.source),
           target: p.target,

@@ -36,7 +36,10 @@ export interface DumpLoadOptions {
   readonly fastDurability: boolean;
   readonly signal: AbortSignal;
   readonly say: (line: string) => void;
-  readonly progress: ProgressSink;
+  /** Where the progress display writes; nowhere when absent. */
+  readonly progress?: ProgressSink;
+  /** A display made by the caller, who reads its snapshot() (the proxy's load job); else one on `progress`. */
+  readonly display?: ProgressDisplay;
 }
 
 export interface DumpSummary {
@@ -145,7 +148,8 @@ export async function dumpLoad(opts: DumpLoadOptions): Promise<DumpSummary> {
   ];
   const command = `${dumpTool} ${dumpArgs.filter((a) => !a.startsWith('--ignore-table')).join(' ')} | ${client}`;
   const guard = opts.fastDurability ? await DurabilityGuard.relax(opts.target, opts.stateDir) : undefined;
-  const display = new ProgressDisplay(opts.progress, { unit: 'bytes' });
+  const display =
+    opts.display ?? new ProgressDisplay(opts.progress ?? { write: () => undefined }, { unit: 'bytes' });
   const started = Date.now();
   const dump = spawn(dumpTool, dumpArgs, { env: src.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const load = spawn(client, [...dst.args, '--default-character-set=utf8mb4', '--batch'], {
@@ -161,11 +165,11 @@ export async function dumpLoad(opts: DumpLoadOptions): Promise<DumpSummary> {
   opts.signal.addEventListener('abort', kill);
   const filter = new DumpFilter(opts.rename.schemas);
   const estimate = tables.reduce((n, t) => n + t.bytesEstimate, 0);
-  display.setTotal(estimate);
   display.start('dump', estimate);
   let seen = 0;
   filter.on('data', () => {
-    display.add('dump', filter.bytes - seen, filter.bytes - seen);
+    // Bytes of SQL: the dump's rows are not counted.
+    display.add('dump', 0, filter.bytes - seen);
     seen = filter.bytes;
   });
   try {

@@ -2,7 +2,8 @@
  * Progress per table and overall: rows, rows/s and ETA. On a terminal, a block of bars redrawn
  * in place (at most 5 times a second); otherwise one plain line per table every few seconds
  * and when it finishes, so that a log file stays readable. Totals are information_schema's
- * estimates, so the ETA is marked approximate and a bar never passes 100 %.
+ * estimates, so the ETA is marked approximate and a bar never passes 100 %. `snapshot()` gives
+ * the same numbers as data, for the admin API and the metrics of a load run inside the proxy.
  */
 
 export interface ProgressSink {
@@ -16,9 +17,49 @@ interface TableLine {
   readonly estimate: number;
   rows: number;
   bytes: number;
-  readonly startedAt: number;
+  /** Rows and bytes an earlier run copied: not part of this run's rates. */
+  readonly baseRows: number;
+  readonly baseBytes: number;
+  /** undefined while the table waits for a worker (plan()). */
+  startedAt: number | undefined;
   finishedAt: number | undefined;
   lastPlainAt: number;
+}
+
+/** One table's numbers; `estimate` counts the display's unit (rows, or bytes for mysqldump). */
+export interface TableProgressSnapshot {
+  readonly table: string;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly estimate: number;
+  readonly rowsPerSecond: number;
+  readonly bytesPerSecond: number;
+  /** Approximate (the estimate is information_schema's); 0 once done, null before a rate is known. */
+  readonly etaSeconds: number | null;
+  readonly started: boolean;
+  readonly done: boolean;
+  /** Time spent on the table in this run. */
+  readonly seconds: number;
+}
+
+export interface ProgressSnapshot {
+  /** What `estimate` and the ETAs count: rows (copy) or bytes of SQL (mysqldump). */
+  readonly unit: 'rows' | 'bytes';
+  readonly tables: readonly TableProgressSnapshot[];
+  readonly overall: {
+    readonly rows: number;
+    readonly bytes: number;
+    /** Estimates of the tables not done, and what the finished ones really held. */
+    readonly estimate: number;
+    readonly rowsPerSecond: number;
+    readonly bytesPerSecond: number;
+    readonly etaSeconds: number | null;
+    readonly tablesDone: number;
+    readonly tablesTotal: number;
+    readonly elapsedSeconds: number;
+    /** 0 to 1; 1 only once every table is done. */
+    readonly fraction: number;
+  };
 }
 
 const REDRAW_MS = 200;
@@ -50,7 +91,6 @@ function bar(fraction: number, width: number): string {
 export class ProgressDisplay {
   readonly #tables = new Map<string, TableLine>();
   readonly #startedAt = Date.now();
-  #totalEstimate = 0;
   /** The last frame says 100 % once every table is done, whatever the estimates were. */
   #stopped = false;
   #drawnLines = 0;
@@ -70,9 +110,24 @@ export class ProgressDisplay {
     }
   }
 
-  /** The overall total (estimated rows or bytes), for the overall bar and ETA. */
-  setTotal(estimate: number): void {
-    this.#totalEstimate = estimate;
+  /**
+   * Names a table before a worker takes it, so that the overall total and the snapshot count it;
+   * `done` for a table an earlier run finished (counted, never drawn nor printed).
+   */
+  plan(name: string, estimate: number, opts: { rows?: number; done?: boolean } = {}): void {
+    const rows = opts.rows ?? 0;
+    const at = opts.done ? Date.now() : undefined;
+    this.#tables.set(name, {
+      name,
+      estimate,
+      rows,
+      bytes: 0,
+      baseRows: rows,
+      baseBytes: 0,
+      startedAt: at,
+      finishedAt: at,
+      lastPlainAt: Date.now(),
+    });
   }
 
   start(name: string, estimate: number, alreadyRows = 0): void {
@@ -81,6 +136,8 @@ export class ProgressDisplay {
       estimate,
       rows: alreadyRows,
       bytes: 0,
+      baseRows: alreadyRows,
+      baseBytes: 0,
       startedAt: Date.now(),
       finishedAt: undefined,
       lastPlainAt: Date.now(),
@@ -101,6 +158,7 @@ export class ProgressDisplay {
   finish(name: string): void {
     const t = this.#tables.get(name);
     if (!t) return;
+    t.startedAt ??= Date.now();
     t.finishedAt = Date.now();
     if (this.sink.isTTY) this.#settled.push(this.#line(t, false));
     else this.sink.write(`${this.#line(t, false)}\n`);
@@ -114,46 +172,108 @@ export class ProgressDisplay {
     if (this.sink.isTTY) this.#draw();
   }
 
-  #done(): number {
-    let n = 0;
-    for (const t of this.#tables.values()) n += this.#unit === 'rows' ? t.rows : t.bytes;
-    return n;
+  #amount(t: TableLine): number {
+    return this.#unit === 'rows' ? t.rows : t.bytes;
+  }
+
+  #table(t: TableLine, now: number): TableProgressSnapshot {
+    const seconds = t.startedAt === undefined ? 0 : ((t.finishedAt ?? now) - t.startedAt) / 1000;
+    const rowsPerSecond = seconds > 0 ? (t.rows - t.baseRows) / seconds : 0;
+    const bytesPerSecond = seconds > 0 ? (t.bytes - t.baseBytes) / seconds : 0;
+    const rate = this.#unit === 'rows' ? rowsPerSecond : bytesPerSecond;
+    const eta = t.finishedAt ? 0 : rate > 0 ? Math.max(0, t.estimate - this.#amount(t)) / rate : null;
+    return {
+      table: t.name,
+      rows: t.rows,
+      bytes: t.bytes,
+      estimate: t.estimate,
+      rowsPerSecond,
+      bytesPerSecond,
+      etaSeconds: eta,
+      started: t.startedAt !== undefined,
+      done: t.finishedAt !== undefined,
+      seconds,
+    };
+  }
+
+  /** Every table's numbers and the overall ones, as of now. */
+  snapshot(): ProgressSnapshot {
+    const now = Date.now();
+    const tables = [...this.#tables.values()];
+    const elapsedSeconds = (now - this.#startedAt) / 1000;
+    let rows = 0;
+    let bytes = 0;
+    let newRows = 0;
+    let newBytes = 0;
+    let estimate = 0;
+    let remaining = 0;
+    let tablesDone = 0;
+    for (const t of tables) {
+      rows += t.rows;
+      bytes += t.bytes;
+      newRows += t.rows - t.baseRows;
+      newBytes += t.bytes - t.baseBytes;
+      const amount = this.#amount(t);
+      if (t.finishedAt) {
+        tablesDone++;
+        estimate += amount;
+      } else {
+        estimate += Math.max(t.estimate, amount);
+        remaining += Math.max(0, t.estimate - amount);
+      }
+    }
+    const rowsPerSecond = elapsedSeconds > 0 ? newRows / elapsedSeconds : 0;
+    const bytesPerSecond = elapsedSeconds > 0 ? newBytes / elapsedSeconds : 0;
+    const rate = this.#unit === 'rows' ? rowsPerSecond : bytesPerSecond;
+    const allDone = tables.length > 0 && tablesDone === tables.length;
+    const done = this.#unit === 'rows' ? rows : bytes;
+    return {
+      unit: this.#unit,
+      tables: tables.map((t) => this.#table(t, now)),
+      overall: {
+        rows,
+        bytes,
+        estimate,
+        rowsPerSecond,
+        bytesPerSecond,
+        etaSeconds: allDone ? 0 : rate > 0 ? remaining / rate : null,
+        tablesDone,
+        tablesTotal: tables.length,
+        elapsedSeconds,
+        fraction: allDone ? 1 : estimate > 0 ? Math.min(0.99, done / estimate) : 0,
+      },
+    };
   }
 
   #line(t: TableLine, withBar: boolean): string {
-    const seconds = ((t.finishedAt ?? Date.now()) - t.startedAt) / 1000;
-    const amount = this.#unit === 'rows' ? t.rows : t.bytes;
-    const rate = seconds > 0 ? amount / seconds : 0;
-    const fraction = t.finishedAt ? 1 : t.estimate > 0 ? Math.min(0.99, amount / t.estimate) : 0;
+    const s = this.#table(t, Date.now());
+    const amount = this.#amount(t);
+    const fraction = s.done ? 1 : t.estimate > 0 ? Math.min(0.99, amount / t.estimate) : 0;
     const what =
       this.#unit === 'rows'
-        ? `${formatCount(t.rows)} rows, ${formatCount(rate)} rows/s`
-        : `${formatBytes(t.bytes)}, ${formatBytes(rate)}/s`;
-    const tail = t.finishedAt
-      ? `done in ${formatDuration(seconds)}`
-      : `ETA ~${formatDuration(rate > 0 ? Math.max(0, t.estimate - amount) / rate : Number.NaN)}`;
+        ? `${formatCount(t.rows)} rows, ${formatCount(s.rowsPerSecond)} rows/s`
+        : `${formatBytes(t.bytes)}, ${formatBytes(s.bytesPerSecond)}/s`;
+    const tail = s.done
+      ? `done in ${formatDuration(s.seconds)}`
+      : `ETA ~${formatDuration(s.etaSeconds ?? Number.NaN)}`;
     const pct = `${String(Math.floor(fraction * 100)).padStart(3)}%`;
     return `${withBar ? `${bar(fraction, 20)} ` : ''}${pct} ${t.name}: ${what}, ${tail}`;
   }
 
   overall(): string {
-    const seconds = (Date.now() - this.#startedAt) / 1000;
-    const done = this.#done();
-    const rate = seconds > 0 ? done / seconds : 0;
-    const allDone = this.#stopped && [...this.#tables.values()].every((t) => t.finishedAt);
-    const fraction = allDone ? 1 : this.#totalEstimate > 0 ? Math.min(0.99, done / this.#totalEstimate) : 0;
-    const eta = rate > 0 ? Math.max(0, this.#totalEstimate - done) / rate : Number.NaN;
-    const finished = [...this.#tables.values()].filter((t) => t.finishedAt).length;
+    const o = this.snapshot().overall;
+    // Before stop() the block still shows tables in flight: 100 % only in the last frame.
+    const fraction = this.#stopped ? o.fraction : Math.min(0.99, o.fraction);
     const what =
       this.#unit === 'rows'
-        ? `${formatCount(done)} rows, ${formatCount(rate)} rows/s`
-        : `${formatBytes(done)}, ${formatBytes(rate)}/s`;
-    return `${bar(fraction, 20)} ${String(Math.floor(fraction * 100)).padStart(3)}% overall: ${what}, ${finished} tables done, elapsed ${formatDuration(seconds)}, ETA ~${formatDuration(eta)}`;
+        ? `${formatCount(o.rows)} rows, ${formatCount(o.rowsPerSecond)} rows/s`
+        : `${formatBytes(o.bytes)}, ${formatBytes(o.bytesPerSecond)}/s`;
+    return `${bar(fraction, 20)} ${String(Math.floor(fraction * 100)).padStart(3)}% overall: ${what}, ${o.tablesDone} of ${o.tablesTotal} tables done, elapsed ${formatDuration(o.elapsedSeconds)}, ETA ~${formatDuration(o.etaSeconds ?? Number.NaN)}`;
   }
 
   #draw(): void {
     const width = (this.sink.columns ?? 100) - 1;
-    const active = [...this.#tables.values()].filter((t) => !t.finishedAt);
+    const active = [...this.#tables.values()].filter((t) => t.startedAt !== undefined && !t.finishedAt);
     const lines = [...this.#settled, ...active.map((t) => this.#line(t, true)), this.overall()].map((l) =>
       l.slice(0, width),
     );

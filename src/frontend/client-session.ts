@@ -440,8 +440,14 @@ export class ClientSession {
     await this.router!.afterChangeUser(change.database);
   }
 
+  /** After each relayed write: once the socket holds nothing, the links may reuse their read buffers. */
+  private readonly onClientWritten = (): void => {
+    if (this.client.writableLength === 0) this.router?.released();
+  };
+
   private readonly sink: ResponseSink = {
-    write: (bytes) => this.client.write(bytes),
+    // Written by reference, not copied: the bytes' read buffer stays lent until onClientWritten.
+    write: (bytes) => this.client.write(bytes, this.onClientWritten),
     onClientTurn: (verdict, link) => {
       this.awaitingClient = verdict;
       this.turnLink = link;

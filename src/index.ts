@@ -5,6 +5,7 @@ import { Fleet } from './admin/fleet.js';
 import { type Config, MODES, parseHostPort, parseServerUrl } from './config.js';
 import { RepairJournal } from './dualwrite/repair-journal.js';
 import { Listener } from './frontend/listener.js';
+import { LoadJob } from './load/load-job.js';
 import type { Logger } from './log.js';
 import { metrics } from './metrics.js';
 import { loadModeState, saveModeState } from './routing/mode-store.js';
@@ -20,6 +21,8 @@ export interface RunningProxy {
   /** The current mode; `modes.set()` switches at once, `switchMode()` safely. */
   readonly modes: ModeController;
   readonly journal: RepairJournal;
+  /** The initial load run in this process (POST/GET/DELETE /load). */
+  readonly load: LoadJob;
   /** Switches as PUT /mode does: transition rules, preconditions, running transactions let finish. */
   switchMode(to: string, opts?: { force?: boolean; requester?: string }): Promise<ModeChange>;
   status(): Promise<Record<string, unknown>>;
@@ -153,6 +156,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
     }
   }
   const listener = new Listener(config, logger, modes, journal);
+  const load = new LoadJob(config, logger);
   const { host, port } = await listener.listen();
 
   const precondition = async (from: Mode, to: Mode): Promise<string | undefined> => {
@@ -219,6 +223,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
       latencyMs: await latencySummary(),
       policy: config.dualWrite.policy,
       verification: (await loadVerification(config.stateDir)) ?? null,
+      load: load.status(),
     };
   };
 
@@ -239,9 +244,27 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
     metrics.verifyDiffering.set(verified?.differing ?? 0);
     metrics.verifyFixed.set(verified?.fixed ?? 0);
     metrics.verifyErrors.set(verified?.errors ?? 0);
+    const l = load.status();
+    metrics.loadRunning.set(l.state === 'running' ? 1 : 0);
+    // Reset first: a new load's tables replace the last one's.
+    metrics.loadRows.reset();
+    metrics.loadRowsEstimated.reset();
+    metrics.loadTableDone.reset();
+    if (l.unit === 'rows') {
+      for (const t of l.tables) {
+        metrics.loadRows.labels(t.table).set(t.rows);
+        metrics.loadRowsEstimated.labels(t.table).set(t.estimate);
+        metrics.loadTableDone.labels(t.table).set(t.done ? 1 : 0);
+      }
+    }
+    metrics.loadRowsPerSecond.set(l.overall.rowsPerSecond);
+    metrics.loadEtaSeconds.set(l.state !== 'running' ? 0 : (l.overall.etaSeconds ?? -1));
+    metrics.loadBytes.set(l.overall.bytes);
+    metrics.loadFinishedTimestamp.set(l.finishedAt ? Date.parse(l.finishedAt) / 1000 : 0);
+    metrics.loadFailed.set(l.state === 'failed' ? 1 : 0);
   };
 
-  const app = buildAdminServer({ status, switchMode, refreshGauges }, { token: adminToken, logger });
+  const app = buildAdminServer({ status, switchMode, refreshGauges, load }, { token: adminToken, logger });
   try {
     await app.listen({ host: admin.host, port: admin.port });
   } catch (err) {
@@ -256,11 +279,14 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
     adminPort,
     modes,
     journal,
+    load,
     switchMode,
     status,
     connectionCount: () => listener.connectionCount,
     close: async (deadlineMs = config.timeouts.shutdownMs) => {
       await app.close();
+      // A running load stops as DELETE /load stops it: checkpoint saved, target settings restored.
+      await load.close();
       await fleet?.close();
       await listener.close(deadlineMs);
       await journal.close();

@@ -222,4 +222,53 @@ export const metrics = {
     help: 'Tables the last tandem verify pass could not compare',
     registers: [registry],
   }),
+  // The initial load run inside this process (POST /load on the admin port): the running one, else the last.
+  loadRunning: new Gauge({
+    name: 'tandem_load_running',
+    help: 'An initial load is running in this process (1) or not (0)',
+    registers: [registry],
+  }),
+  loadRows: new Gauge({
+    name: 'tandem_load_rows',
+    help: 'Rows the running (or last) load in this process has copied, per source table, earlier resumed runs included',
+    labelNames: ['table'] as const,
+    registers: [registry],
+  }),
+  loadRowsEstimated: new Gauge({
+    name: 'tandem_load_rows_estimated',
+    help: "Rows each table of the running (or last) load is expected to hold (information_schema's estimate)",
+    labelNames: ['table'] as const,
+    registers: [registry],
+  }),
+  loadTableDone: new Gauge({
+    name: 'tandem_load_table_done',
+    help: 'Each table of the running (or last) load: copied (1) or not yet (0)',
+    labelNames: ['table'] as const,
+    registers: [registry],
+  }),
+  loadRowsPerSecond: new Gauge({
+    name: 'tandem_load_rows_per_second',
+    help: 'Rows per second the running (or last) load has copied, over its whole run so far',
+    registers: [registry],
+  }),
+  loadEtaSeconds: new Gauge({
+    name: 'tandem_load_eta_seconds',
+    help: 'Approximate seconds until the running load is done (0 when none runs, -1 before a rate is known)',
+    registers: [registry],
+  }),
+  loadBytes: new Gauge({
+    name: 'tandem_load_bytes',
+    help: 'Bytes of SQL the running (or last) load has written to the target',
+    registers: [registry],
+  }),
+  loadFinishedTimestamp: new Gauge({
+    name: 'tandem_load_last_finished_timestamp_seconds',
+    help: 'When the last load in this process ended, done, failed or stopped (Unix time; 0 when none has)',
+    registers: [registry],
+  }),
+  loadFailed: new Gauge({
+    name: 'tandem_load_failed',
+    help: 'The last load in this process failed (1) or not (0); a stopped load has not failed',
+    registers: [registry],
+  }),
 };

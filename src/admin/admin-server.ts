@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { MODES } from '../config.js';
+import { type LoadJob, LoadRequestError } from '../load/load-job.js';
 import type { Logger } from '../log.js';
 import { metrics, registry } from '../metrics.js';
 import { isMode, type ModeChange, TransitionRefused } from '../routing/modes.js';
@@ -12,6 +13,8 @@ export interface AdminTarget {
   switchMode(to: string, opts: { force: boolean; requester: string }): Promise<ModeChange>;
   /** Sets the gauges that are read, not counted (connections, journal, mode). */
   refreshGauges(): Promise<void>;
+  /** The initial load run in this process. */
+  readonly load: Pick<LoadJob, 'start' | 'stop' | 'status'>;
 }
 
 /** Paths served without the token: probes and scrapers carry none. */
@@ -29,7 +32,8 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
- * The admin HTTP API: GET /status, PUT /mode, GET /metrics, GET /healthz, GET / (dashboard).
+ * The admin HTTP API: GET /status, PUT /mode, GET /metrics, GET /healthz, GET / (dashboard),
+ * POST /load (start the initial load, 202), GET /load (its progress), DELETE /load (stop it).
  * JSON in and out; errors as `{ error, message }` with 400 (bad request), 401 (token), 409 (refused).
  */
 export function buildAdminServer(
@@ -53,6 +57,10 @@ export function buildAdminServer(
   app.setErrorHandler(async (err: Error & { statusCode?: number }, _req, reply) => {
     if (err instanceof TransitionRefused)
       return reply.code(err.status).send({ error: 'refused', message: err.message });
+    if (err instanceof LoadRequestError)
+      return reply
+        .code(err.status)
+        .send({ error: err.status === 409 ? 'refused' : 'bad request', message: err.message });
     if (
       err.statusCode === 400 ||
       err.name === 'SyntaxError' ||
@@ -85,6 +93,15 @@ export function buildAdminServer(
     opts.logger.info({ ...change }, 'mode switched');
     return { ...(await target.status()), switched: change };
   });
+
+  app.get('/load', async () => target.load.status());
+
+  app.post('/load', async (req, reply) => {
+    const started = await target.load.start(req.body);
+    return reply.code(202).send(started);
+  });
+
+  app.delete('/load', async () => target.load.stop());
 
   app.get('/metrics', async (_req, reply) => {
     await target.refreshGauges();

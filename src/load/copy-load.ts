@@ -124,8 +124,13 @@ async function prepare(conn: Connection, opts: CopyLoadOptions): Promise<Prepare
   return { tables, ddl, databases, skipped };
 }
 
-/** Checks the state dir before anything is touched: resume what is there, or refuse to clobber it. */
-async function priorState(opts: CopyLoadOptions): Promise<ProgressFile | undefined> {
+/**
+ * Checks the state dir before anything is touched: resume what is there, or refuse to clobber it.
+ * Also run by the proxy's load job before it answers, so that a refusal is the request's answer.
+ */
+export async function priorState(
+  opts: Pick<CopyLoadOptions, 'stateDir' | 'resume' | 'source' | 'target'>,
+): Promise<ProgressFile | undefined> {
   const prior = await LoadState.read(opts.stateDir);
   const file = LoadState.path(opts.stateDir);
   if (opts.resume) {

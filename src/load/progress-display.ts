@@ -260,7 +260,7 @@ export class ProgressDisplay {
     return `${withBar ? `${bar(fraction, 20)} ` : ''}${pct} ${t.name}: ${what}, ${tail}`;
   }
 
-  overall(): string {
+  overall(withBar = true): string {
     const o = this.snapshot().overall;
     // Before stop() the block still shows tables in flight: 100 % only in the last frame.
     const fraction = this.#stopped ? o.fraction : Math.min(0.99, o.fraction);
@@ -268,7 +268,7 @@ export class ProgressDisplay {
       this.#unit === 'rows'
         ? `${formatCount(o.rows)} rows, ${formatCount(o.rowsPerSecond)} rows/s`
         : `${formatBytes(o.bytes)}, ${formatBytes(o.bytesPerSecond)}/s`;
-    return `${bar(fraction, 20)} ${String(Math.floor(fraction * 100)).padStart(3)}% overall: ${what}, ${o.tablesDone} of ${o.tablesTotal} tables done, elapsed ${formatDuration(o.elapsedSeconds)}, ETA ~${formatDuration(o.etaSeconds ?? Number.NaN)}`;
+    return `${withBar ? `${bar(fraction, 20)} ` : ''}${String(Math.floor(fraction * 100)).padStart(3)}% overall: ${what}, ${o.tablesDone} of ${o.tablesTotal} tables done, elapsed ${formatDuration(o.elapsedSeconds)}, ETA ~${formatDuration(o.etaSeconds ?? Number.NaN)}`;
   }
 
   #draw(): void {

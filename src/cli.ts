@@ -40,6 +40,8 @@ interface StartArgs {
   readonly policy?: string | undefined;
   readonly tlsCert?: string | undefined;
   readonly tlsKey?: string | undefined;
+  /** start: run the initial load (copy) inside the proxy once it listens. */
+  readonly load?: boolean | undefined;
 }
 
 interface SandboxArgs {
@@ -137,6 +139,8 @@ function onShutdownSignals(logger: Logger, shutdown: (signal: NodeJS.Signals) =>
 
 async function runStart(args: StartArgs): Promise<void> {
   const config = loadStartConfig(args);
+  if (args.load && config.target === undefined)
+    usageError('--load needs a target server: give --target mysql://user:pass@host:3306/db');
   const logger = createLogger(config.logLevel);
   let proxy: Awaited<ReturnType<typeof startProxy>>;
   try {
@@ -156,6 +160,12 @@ async function runStart(args: StartArgs): Promise<void> {
     },
     'listening',
   );
+  if (args.load) {
+    // As POST /load {} would: a copy of the config's scope; GET /load follows it, DELETE /load stops it.
+    proxy.load.start({}).catch((err: unknown) => {
+      logger.error({ err: (err as Error).message }, '--load: the load did not start');
+    });
+  }
   onShutdownSignals(logger, async (signal) => {
     const deadlineMs = config.timeouts.shutdownMs;
     logger.info({ signal, deadlineMs, connections: proxy.connectionCount() }, 'shutting down');
@@ -503,6 +513,11 @@ function startOptions(y: Argv) {
     .option('allow-local-infile', { type: 'boolean', describe: 'Relay LOAD DATA LOCAL INFILE' })
     .option('tls-cert', { type: 'string', describe: 'PEM certificate for client TLS (with --tls-key)' })
     .option('tls-key', { type: 'string', describe: 'PEM private key for client TLS (with --tls-cert)' })
+    .option('load', {
+      type: 'boolean',
+      describe:
+        'Run the initial load (copy, the config scope) inside the proxy once it listens; GET /load follows it',
+    })
     .epilog(
       'Precedence: config file, then TANDEM_* environment variables ' +
         '(TANDEM_TIMEOUTS__CONNECT_MS=100 sets timeouts.connectMs), then flags.',

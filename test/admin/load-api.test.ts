@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestProxy } from '../harness/proxy.js';
 import { checksum, count, sql } from '../load/load-helpers.js';
@@ -10,6 +14,8 @@ const source = `mysql://root@127.0.0.1:${sourcePort}/`;
 const target = `mysql://root@127.0.0.1:${targetPort}/`;
 const TOKEN = 'load-api-token-for-tests-0123456789';
 const DB = 'admin_load';
+/** For `tandem start --load`, which copies the config's whole scope. */
+const CLI_DB = 'admin_load_cli';
 
 type Proxy = Awaited<ReturnType<typeof startTestProxy>>;
 type Json = Record<string, unknown> & {
@@ -74,12 +80,21 @@ describe('the initial load run inside the proxy', () => {
        CREATE TABLE ${DB}.big (id BIGINT PRIMARY KEY, body VARCHAR(300) NOT NULL);
        INSERT INTO ${DB}.big SELECT seq, REPEAT(SHA2(seq, 256), 4) FROM ${DB}.seq_1_to_200000`,
     );
+    await sql(sourcePort, `DROP DATABASE IF EXISTS ${CLI_DB}; CREATE DATABASE ${CLI_DB}`);
+    await sql(targetPort, `DROP DATABASE IF EXISTS ${CLI_DB}`);
+    await sql(
+      sourcePort,
+      `CREATE TABLE ${CLI_DB}.items (id INT PRIMARY KEY, name VARCHAR(30));
+       INSERT INTO ${CLI_DB}.items SELECT seq, CONCAT('item ', seq) FROM ${CLI_DB}.seq_1_to_5000`,
+    );
   });
 
   afterAll(async () => {
     for (const p of proxies) await p.close(1000);
     await sql(sourcePort, `DROP DATABASE IF EXISTS ${DB}`);
     await sql(targetPort, `DROP DATABASE IF EXISTS ${DB}`);
+    await sql(sourcePort, `DROP DATABASE IF EXISTS ${CLI_DB}`);
+    await sql(targetPort, `DROP DATABASE IF EXISTS ${CLI_DB}`);
   });
 
   it('starts with POST /load, reports progress on GET /load, /status and /metrics, and ends with equal tables', async () => {
@@ -185,5 +200,44 @@ describe('the initial load run inside the proxy', () => {
     const r = await call(alone, 'POST', '/load', { tables: [`${DB}.orders`] });
     expect(r.status).toBe(400);
     expect(String(r.json.message)).toMatch(/no target server is configured/);
+  });
+
+  it('runs the load at start with `tandem start --load`, logging progress and the summary as plain lines', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tandem-start-load-'));
+    const configFile = join(dir, 'tandem.yaml');
+    writeFileSync(configFile, `scope:\n  include: ['${CLI_DB}.*']\ncontrol:\n  enabled: false\n`);
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TANDEM_')));
+    const args = ['--import', 'tsx', 'src/cli.ts', 'start', '--load', '--config', configFile];
+    const child = spawn(
+      process.execPath,
+      [
+        ...args,
+        ...['--source', source, '--target', target, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0'],
+        ...['--state-dir', join(dir, 'state')],
+      ],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 30_000;
+    while (!/"msg":"load (done|failed)/.test(out) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const lines = out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string; load?: string; rows?: number });
+    expect(lines.find((l) => l.msg === 'load done')).toMatchObject({ load: 'copy', rows: 5000 });
+    expect(lines.some((l) => l.load === 'copy' && l.msg.startsWith(`100% ${CLI_DB}.items: 5,000 rows`))).toBe(
+      true,
+    );
+    expect(lines.some((l) => l.load === 'summary' && l.msg.startsWith('total: 1 tables, 5,000 rows'))).toBe(
+      true,
+    );
+    expect(await checksum(targetPort, `${CLI_DB}.items`)).toBe(await checksum(sourcePort, `${CLI_DB}.items`));
   });
 });

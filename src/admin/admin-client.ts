@@ -52,5 +52,40 @@ export function formatStatus(s: Record<string, unknown>): string {
         .join(', ') || 'none yet'
     }`,
     `last switch:  ${last ? `${last.from} -> ${last.to} at ${last.at} by ${last.requester}, held ${s.lastSwitchHeldMs} ms` : 'none'}`,
+    ...loadLine(s.load),
   ].join('\n');
+}
+
+/** The initial load run inside the proxy, when one has run. */
+function loadLine(load: unknown): string[] {
+  const l = load as
+    | {
+        state: string;
+        unit: string;
+        error: string | null;
+        overall: {
+          rows: number;
+          bytes: number;
+          rowsPerSecond: number;
+          etaSeconds: number | null;
+          tablesDone: number;
+          tablesTotal: number;
+          percent: number;
+        };
+      }
+    | undefined;
+  if (!l || l.state === 'idle') return [];
+  const o = l.overall;
+  const parts = [
+    l.unit === 'bytes' ? `${o.bytes} bytes` : `${o.rows.toLocaleString('en-US')} rows`,
+    `${o.tablesDone} of ${o.tablesTotal} tables`,
+  ];
+  if (l.state === 'running') {
+    if (l.unit !== 'bytes') parts.push(`${o.rowsPerSecond.toLocaleString('en-US')} rows/s`);
+    parts.push(`ETA ~${o.etaSeconds === null ? '?' : `${Math.round(o.etaSeconds)} s`}`);
+  }
+  if (l.error) parts.push(l.error);
+  return [
+    `load:         ${l.state === 'running' ? `running, ${o.percent} %` : l.state}: ${parts.join(', ')}`,
+  ];
 }

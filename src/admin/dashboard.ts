@@ -6,7 +6,8 @@
  * switches with PUT /mode after a confirmation (the server's refusal is shown as it comes),
  * statements per second per server (the `statements` counters diffed between polls),
  * latency per server (p50/p95 over each poll interval, from the `latencyMs` buckets diffed
- * between polls) as inline SVG charts, the repair journal, connections and the last switch.
+ * between polls) as inline SVG charts, the repair journal, connections, the last switch, and
+ * the initial load run inside the proxy (percent, rows, rows/s, ETA).
  *
  * The browser cannot add a header to the page's own address, so the token comes as
  * `?token=` and the page forwards it as a Bearer header on every request it makes.
@@ -93,6 +94,7 @@ a{color:inherit}
 <div class="stat wide"><dt>Last switch</dt><dd id="last-switch">…</dd></div>
 <div class="stat"><dt>Last switch held writes</dt><dd id="held">…</dd></div>
 <div class="stat"><dt>Epoch · policy</dt><dd id="epoch">…</dd></div>
+<div class="stat wide"><dt>Initial load (GET /load)</dt><dd id="load">…</dd></div>
 </dl>
 </section>
 <section aria-labelledby="h-charts">
@@ -235,6 +237,32 @@ a{color:inherit}
     if (v === null || v === undefined) return '–';
     return v < 10 ? String(Math.round(v * 10) / 10) : String(Math.round(v));
   }
+  function fmtSecs(v) {
+    if (v === null || v === undefined) return '?';
+    if (v < 60) return Math.round(v) + ' s';
+    if (v < 3600) return Math.floor(v / 60) + ' min ' + Math.round(v % 60) + ' s';
+    return Math.floor(v / 3600) + ' h ' + Math.round((v % 3600) / 60) + ' min';
+  }
+  function renderLoad(ld) {
+    const box = $('load');
+    box.textContent = '';
+    if (!ld || ld.state === 'idle') {
+      box.textContent = 'none';
+      return;
+    }
+    const o = ld.overall;
+    const amount = ld.unit === 'bytes' ? fmtBytes(o.bytes) : o.rows.toLocaleString('en-US') + ' rows';
+    const parts = [amount, o.tablesDone + ' of ' + o.tablesTotal + ' tables'];
+    if (ld.state === 'running') {
+      if (ld.unit !== 'bytes') parts.push(fmtNum(o.rowsPerSecond) + ' rows/s');
+      parts.push('ETA ~' + fmtSecs(o.etaSeconds));
+    }
+    if (ld.error) parts.push(ld.error);
+    box.append(
+      (ld.state === 'running' ? o.percent + ' %' : ld.state) + ' ',
+      Object.assign(document.createElement('small'), { textContent: parts.join(' · ') }),
+    );
+  }
   function push(list, v) {
     list.push(v);
     if (list.length > POINTS) list.shift();
@@ -361,6 +389,7 @@ a{color:inherit}
       $('last-switch').textContent = 'none';
     }
     $('held').textContent = ls ? s.lastSwitchHeldMs + ' ms' : '–';
+    renderLoad(s.load);
     $('epoch').textContent = '';
     $('epoch').append(String(s.epoch) + ' ', Object.assign(document.createElement('small'), { textContent: s.policy || '' }));
 

@@ -19,6 +19,8 @@ const TOKEN = 'dashboard-token-for-tests-0123456789';
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 
+const SERVER = { host: '127.0.0.1', user: 'root' };
+
 type Proxy = Awaited<ReturnType<typeof startTestProxy>>;
 
 async function status(proxy: Proxy): Promise<Record<string, unknown>> {
@@ -72,6 +74,7 @@ describe('dashboard in headless Chromium', () => {
     await page.goto(`${origin}/?token=${TOKEN}`);
     await expect.poll(() => page.locator('#mode').textContent(), { timeout: 10_000 }).toBe('source');
     expect(await page.locator('#live').textContent()).toMatch(/^live/);
+    expect(await page.locator('#load').textContent()).toBe('none');
 
     // Some traffic through the proxy, so that the rates and latencies have something to show.
     const conn = await mysql.createConnection(proxy.url);
@@ -139,6 +142,38 @@ describe('dashboard in headless Chromium', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
     expect(existsSync(join(ARTIFACTS, 'dashboard.png'))).toBe(true);
+  });
+
+  it('shows the initial load run inside the proxy, with its rows and tables', async () => {
+    const db = 'admin_dashboard_load';
+    const src = await mysql.createConnection({
+      ...SERVER,
+      port: inject('sourcePort'),
+      multipleStatements: true,
+    });
+    const dst = await mysql.createConnection({ ...SERVER, port: inject('targetPort') });
+    try {
+      await dst.query(`DROP DATABASE IF EXISTS ${db}`);
+      await src.query(
+        `DROP DATABASE IF EXISTS ${db}; CREATE DATABASE ${db};
+         CREATE TABLE ${db}.t (id INT PRIMARY KEY, v VARCHAR(20));
+         INSERT INTO ${db}.t SELECT seq, 'v' FROM ${db}.seq_1_to_2000`,
+      );
+      const res = await fetch(`${origin}/load`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ tables: [`${db}.*`] }),
+      });
+      expect(res.status).toBe(202);
+      await expect
+        .poll(() => page.locator('#load').textContent(), { timeout: 10_000 })
+        .toBe('done 2,000 rows · 1 of 1 tables');
+    } finally {
+      await src.query(`DROP DATABASE IF EXISTS ${db}`);
+      await dst.query(`DROP DATABASE IF EXISTS ${db}`);
+      await src.end();
+      await dst.end();
+    }
   });
 
   it('loaded nothing but tandem itself, without script errors', () => {

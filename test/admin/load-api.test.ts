@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { formatStatus } from '../../src/admin/admin-client.js';
 import { startTestProxy } from '../harness/proxy.js';
 import { checksum, count, sql } from '../load/load-helpers.js';
 
@@ -117,6 +118,8 @@ describe('the initial load run inside the proxy', () => {
     expect(typeof done.finishedAt).toBe('string');
     const status = await call(p, 'GET', '/status');
     expect(status.json.load).toMatchObject({ state: 'done', overall: { rows: 20_000 } });
+    // As `tandem status` prints it.
+    expect(formatStatus(status.json)).toMatch(/^load: +done: 20,000 rows, 1 of 1 tables$/m);
 
     const m = await metricsText(p);
     expect(m).toContain(`tandem_load_rows{table="${DB}.orders"} 20000`);

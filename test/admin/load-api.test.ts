@@ -174,6 +174,26 @@ describe('the initial load run inside the proxy', () => {
     expect(await metricsText(p)).toContain(`tandem_load_rows{table="${DB}.big"} 200000`);
   });
 
+  it('reports a load that fails as failed, with the reason, on GET /load and in tandem_load_failed', async () => {
+    const p = await proxy();
+    await sql(
+      sourcePort,
+      `CREATE TABLE ${DB}.clash (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO ${DB}.clash VALUES (1, 'not a number')`,
+    );
+    // The target's own table holds an INT where the source has text: the load must not convert it silently.
+    await sql(
+      targetPort,
+      `CREATE DATABASE IF NOT EXISTS ${DB}; CREATE TABLE ${DB}.clash (id INT PRIMARY KEY, v INT)`,
+    );
+    expect((await call(p, 'POST', '/load', { tables: [`${DB}.clash`] })).status).toBe(202);
+    const failed = await until(p, (s) => s.state !== 'running');
+    expect(failed.state).toBe('failed');
+    expect(String(failed.error)).toMatch(/clash.*changed values/);
+    const m = await metricsText(p);
+    expect(m).toContain('tandem_load_failed 1');
+    expect(m).toContain('tandem_load_running 0');
+  });
+
   it('answers a bad body with 400 naming the field, and a proxy without a target with 400', async () => {
     const p = await proxy();
     const cases: [unknown, RegExp][] = [

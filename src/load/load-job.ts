@@ -190,7 +190,7 @@ export class LoadJob {
       );
     if (!source) bad('no source server is configured');
     if (this.running) {
-      const r = this.#run;
+      const r = this.#run?.state === 'running' ? this.#run : undefined;
       throw new LoadRequestError(
         `a load is already running${r ? ` (${r.request.method}, started ${r.startedAt.toISOString()})` : ''}: ` +
           'wait for it, or stop it with DELETE /load',
@@ -243,11 +243,6 @@ export class LoadJob {
   /** For the proxy's shutdown: stops a running load, as stop() does, and waits for it. */
   async close(): Promise<void> {
     if (this.#run?.state === 'running') await this.stop();
-  }
-
-  /** Resolves when the current (or last) load has ended. */
-  async settled(): Promise<void> {
-    await this.#run?.done;
   }
 
   status(): LoadStatus {

@@ -7,11 +7,7 @@ import type { ServerConnection } from './server-connection.js';
 
 /** Where a response's raw bytes go: the client (relayed as they arrive) or a buffer. */
 export interface ResponseSink {
-  /**
-   * Takes bytes that sit in the link's read buffer: the sink may keep a reference until it calls
-   * the link's released() (then the buffer is reused), or copy them. Returns false when the
-   * receiver is full; the link then pauses its socket until resume().
-   */
+  /** Returns false when the receiver is full; the link then pauses its socket until resume(). */
   write(bytes: Buffer): boolean;
   /** The server waits for the client: LOCAL INFILE data, or an authentication answer. */
   onClientTurn?(verdict: 'infile' | 'auth', link: BackendLink): void;
@@ -78,7 +74,8 @@ export class BackendLink {
       (bytes) => this.onBytes(bytes),
       (verdict) => this.onVerdict(verdict),
     );
-    const rest = conn.detach((chunk) => {
+    const rest = conn.detach();
+    conn.socket.on('data', (chunk: Buffer) => {
       this.armTimer();
       this.relay.push(chunk);
     });
@@ -149,11 +146,6 @@ export class BackendLink {
     }
   }
 
-  /** The client has written every byte relayed to it: read buffers lent to it can be reused. */
-  released(): void {
-    this.conn.buffers.released();
-  }
-
   resume(): void {
     if (this.paused) {
       this.paused = false;
@@ -177,12 +169,9 @@ export class BackendLink {
     const p = this.current;
     if (!p) return;
     if (p.chunks) {
-      p.chunks.push(Buffer.from(bytes)); // out of the read buffer, which the next read reuses
+      p.chunks.push(bytes);
       return;
     }
-    // The client socket may hold these bytes until it has written them: the next read goes
-    // into another buffer until the sink calls released().
-    this.conn.buffers.lend();
     if (!p.sink!.write(bytes) && !this.paused) {
       this.paused = true;
       this.conn.socket.pause();

@@ -14,10 +14,6 @@ import { decodeAuthSwitchRequest } from '../protocol/packets/auth-switch-request
 import { decodeErr } from '../protocol/packets/err.js';
 import { encodeHandshakeResponse } from '../protocol/packets/handshake-response.js';
 import { decodeHandshakeV10, type HandshakeV10 } from '../protocol/packets/handshake-v10.js';
-import { ReadBuffers } from './read-buffers.js';
-
-/** Takes the bytes of one read; they are valid only during the call (see ReadBuffers). */
-export type ChunkConsumer = (chunk: Buffer) => void;
 
 /**
  * One TCP connection to a MySQL/MariaDB server. During the handshake it reads whole packets
@@ -25,48 +21,32 @@ export type ChunkConsumer = (chunk: Buffer) => void;
  */
 export class ServerConnection {
   greeting!: HandshakeV10;
-  readonly socket: Socket;
-  /** The memory reads land in, reused; whoever keeps read bytes copies them or lends the buffer. */
-  readonly buffers = new ReadBuffers();
   private readonly framer = new PacketFramer(1 << 30);
   private readonly queue: LogicalPacket[] = [];
   private waiter: { resolve: (p: LogicalPacket) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
-  /** Until detach(): whole packets, copied out of the read buffer, since they are read later. */
-  private consume: ChunkConsumer = (chunk) => {
+  private readonly onData = (chunk: Buffer) => {
     try {
-      for (const p of this.framer.push(Buffer.from(chunk))) this.deliver(p);
+      for (const p of this.framer.push(chunk)) this.deliver(p);
     } catch (err) {
       this.fail(err as Error);
     }
   };
 
   private constructor(
-    host: string,
-    port: number,
+    readonly socket: Socket,
     readonly label: string,
   ) {
-    this.socket = connect({
-      host,
-      port,
-      onread: {
-        buffer: this.buffers.next,
-        callback: (n, buf) => {
-          // buf is the Buffer that next() returned (typed as Uint8Array by @types/node).
-          this.consume((buf as Buffer).subarray(0, n));
-          return true; // pausing is the link's, through socket.pause()
-        },
-      },
-    });
-    this.socket.setNoDelay(true);
-    this.socket.on('error', (err) => this.fail(err));
-    this.socket.on('close', () => this.fail(lost(`${label} server closed the connection`)));
+    socket.setNoDelay(true);
+    socket.on('data', this.onData);
+    socket.on('error', (err) => this.fail(err));
+    socket.on('close', () => this.fail(lost(`${label} server closed the connection`)));
   }
 
   /** Connects and reads the server's initial handshake. */
   static async open(host: string, port: number, label: string, timeoutMs: number): Promise<ServerConnection> {
-    const conn = new ServerConnection(host, port, label);
-    const socket = conn.socket;
+    const socket = connect({ host, port });
+    const conn = new ServerConnection(socket, label);
     const timer = setTimeout(
       () =>
         socket.destroy(
@@ -127,12 +107,9 @@ export class ServerConnection {
     this.socket.write(framePayload(payload, seq));
   }
 
-  /**
-   * Stops packet reading: from now on reads go to `consumer`. Returns the bytes received and not
-   * yet read, to be relayed raw.
-   */
-  detach(consumer: ChunkConsumer): Buffer {
-    this.consume = consumer;
+  /** Stops packet reading; returns the bytes received and not yet read, to be relayed raw. */
+  detach(): Buffer {
+    this.socket.off('data', this.onData);
     const queued = this.queue.splice(0).map((p) => framePayload(p.payload, p.seq));
     return Buffer.concat([...queued, this.framer.takeRemainder()]);
   }

@@ -440,14 +440,8 @@ export class ClientSession {
     await this.router!.afterChangeUser(change.database);
   }
 
-  /** After each relayed write: once the socket holds nothing, the links may reuse their read buffers. */
-  private readonly onClientWritten = (): void => {
-    if (this.client.writableLength === 0) this.router?.released();
-  };
-
   private readonly sink: ResponseSink = {
-    // Written by reference, not copied: the bytes' read buffer stays lent until onClientWritten.
-    write: (bytes) => this.client.write(bytes, this.onClientWritten),
+    write: (bytes) => this.client.write(bytes),
     onClientTurn: (verdict, link) => {
       this.awaitingClient = verdict;
       this.turnLink = link;

@@ -689,12 +689,6 @@ export class SessionRouter {
     }
   }
 
-  /** The client socket has written all it was given: read buffers lent to it are free again. */
-  released(): void {
-    this.source.released();
-    this.target?.released();
-  }
-
   /** The client drained: links paused for backpressure read again. */
   resume(): void {
     this.source.resume();

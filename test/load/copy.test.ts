@@ -37,6 +37,9 @@ const TYPES_ROWS = `INSERT INTO ${DB}.types (id, ti, si, mi, bi, bu, de, fl, db,
     0x7F800000, 0xFFFFFFFF, 0xDEADBEEF, 0xCAFEBABE, 'large', 'a,b,c', 'null', POINT(-180, 90),
     'ffffffff-ffff-ffff-ffff-ffffffffffff', '::ffff:192.0.2.1')`;
 
+/** A million rows copied and checksummed beside other files' sysbench runs, on two cores. */
+const MILLION_ROWS_MS = 180_000;
+
 const TYPE_COLUMNS =
   'id, ti, si, mi, bi, bu, de, fl, db, bt, dt, dtm, ts, tm, yr, ch, vc, tx, l1, bin, vb, bl, lb, en, st, js, pt, uu, ip, gen';
 
@@ -57,32 +60,36 @@ describe('copy method', () => {
     await sql(target, `DROP DATABASE IF EXISTS ${TDB}`);
   });
 
-  it('copies a table of 1,000,000 rows and a table of every common type, and both compare equal', async () => {
-    const summary = await load(source, target, {
-      tables: [`${DB}.*`],
-      rename: { schemas: { [DB]: TDB }, tables: {} },
-      parallel: 2,
-    });
-    expect(summary.rows).toBe(1_000_004);
-    expect(await count(target, `${TDB}.million`)).toBe(1_000_000);
-    expect(await checksum(target, `${TDB}.million`)).toBe(await checksum(source, `${DB}.million`));
-    expect(await checksum(target, `${TDB}.types`)).toBe(await checksum(source, `${DB}.types`));
-    // Row by row as well, as the server prints each value: a checksum says equal, this says where not.
-    expect(await exactRows(target, `${TDB}.types`, 'id')).toEqual(
-      await exactRows(source, `${DB}.types`, 'id'),
-    );
-    const onTarget = await sql<{ fl: string; bt: string; gen: number }[]>(
-      target,
-      `SELECT CAST(fl AS DOUBLE) AS fl, HEX(bt) AS bt, gen FROM ${TDB}.types WHERE id = 4`,
-    );
-    // FLOAT survives exactly (a text dump gives 0.333333), BIT as bits, generated columns recomputed.
-    expect(onTarget[0]).toEqual({ fl: 0.3333333432674408, bt: '1FFF', gen: 8 });
-    const [cols] = await sql<{ n: number }[]>(
-      target,
-      `SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '${TDB}' AND TABLE_NAME = 'types'`,
-    );
-    expect(Number(cols?.n)).toBe(TYPE_COLUMNS.split(',').length);
-  });
+  it(
+    'copies a table of 1,000,000 rows and a table of every common type, and both compare equal',
+    async () => {
+      const summary = await load(source, target, {
+        tables: [`${DB}.*`],
+        rename: { schemas: { [DB]: TDB }, tables: {} },
+        parallel: 2,
+      });
+      expect(summary.rows).toBe(1_000_004);
+      expect(await count(target, `${TDB}.million`)).toBe(1_000_000);
+      expect(await checksum(target, `${TDB}.million`)).toBe(await checksum(source, `${DB}.million`));
+      expect(await checksum(target, `${TDB}.types`)).toBe(await checksum(source, `${DB}.types`));
+      // Row by row as well, as the server prints each value: a checksum says equal, this says where not.
+      expect(await exactRows(target, `${TDB}.types`, 'id')).toEqual(
+        await exactRows(source, `${DB}.types`, 'id'),
+      );
+      const onTarget = await sql<{ fl: string; bt: string; gen: number }[]>(
+        target,
+        `SELECT CAST(fl AS DOUBLE) AS fl, HEX(bt) AS bt, gen FROM ${TDB}.types WHERE id = 4`,
+      );
+      // FLOAT survives exactly (a text dump gives 0.333333), BIT as bits, generated columns recomputed.
+      expect(onTarget[0]).toEqual({ fl: 0.3333333432674408, bt: '1FFF', gen: 8 });
+      const [cols] = await sql<{ n: number }[]>(
+        target,
+        `SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '${TDB}' AND TABLE_NAME = 'types'`,
+      );
+      expect(Number(cols?.n)).toBe(TYPE_COLUMNS.split(',').length);
+    },
+    MILLION_ROWS_MS,
+  );
 
   it('records the snapshot time and position where the reconciler picks them up', async () => {
     const { readSnapshotRecord } = await import('../../src/load/snapshot-record.js');

@@ -5,7 +5,15 @@ import { MysqlError } from '../protocol/errors.js';
 import { decodeErr, encodeErr } from '../protocol/packets/err.js';
 import { decodeOk, type OkPacket } from '../protocol/packets/ok.js';
 import { decodeTextRows } from '../protocol/text-result.js';
-import { type Pins, pinSql, queryPayload, randomSeeds, timestampNow, UNPIN_SQL } from './pinning.js';
+import {
+  type Pins,
+  pinStatement,
+  queryPayload,
+  randomSeeds,
+  takesSetStatement,
+  timestampNow,
+  wrappable,
+} from './pinning.js';
 import type { JournalEntry, RepairJournal } from './repair-journal.js';
 
 export type FailurePolicy = 'lenient' | 'strict';
@@ -75,32 +83,39 @@ const LOCK_CONFLICT_ERRORS = new Set([1205 /* ER_LOCK_WAIT_TIMEOUT */, 1213 /* E
 const BEGIN = queryPayload('BEGIN');
 const COMMIT = queryPayload('COMMIT');
 const ROLLBACK = queryPayload('ROLLBACK');
-const UNPIN = queryPayload(UNPIN_SQL);
-const UNPIN_SECONDARY = queryPayload(`${UNPIN_SQL}, innodb_lock_wait_timeout = DEFAULT`);
 /** Seconds a secondary statement may wait for a lock (the server's smallest setting). */
 const SECONDARY_LOCK_WAIT_S = 1;
 const SAVEPOINT = queryPayload('SAVEPOINT tandem_bulk_insert');
 const LAST_ID = queryPayload('SELECT LAST_INSERT_ID()');
-const SAVE_AND_ZERO_LAST_ID = queryPayload(
-  'SET @tandem_last_insert_id = LAST_INSERT_ID(), last_insert_id = 0',
-);
-const RESTORE_LAST_ID = queryPayload(
-  'SET last_insert_id = IF(LAST_INSERT_ID() = 0, @tandem_last_insert_id, LAST_INSERT_ID())',
-);
+/** Assignments merged into the SET before the statement: LAST_INSERT_ID() saved, then 0. */
+const SAVE_AND_ZERO_LAST_ID = ['@tandem_last_insert_id = LAST_INSERT_ID()', 'last_insert_id = 0'];
+/** ... and into the SET after it: given back, unless the statement generated an id. */
+const RESTORE_LAST_ID = [
+  'last_insert_id = IF(LAST_INSERT_ID() = 0, @tandem_last_insert_id, LAST_INSERT_ID())',
+];
 const RESTORE_SAVED_LAST_ID = queryPayload('SET last_insert_id = @tandem_last_insert_id');
 const ROLLBACK_TO_SAVEPOINT = queryPayload('ROLLBACK TO SAVEPOINT tandem_bulk_insert');
 
+/** The response's last OK packet. */
+function okOf(r: LinkResponse): OkPacket | undefined {
+  return r.tracker.lastOk ? decodeOk(r.tracker.lastOk) : undefined;
+}
+
 function generatedSeveralIds(r: LinkResponse): boolean {
-  if (!r.tracker.lastOk) return false;
-  const ok = decodeOk(r.tracker.lastOk);
-  return BigInt(ok.lastInsertId) > 0n && BigInt(ok.affectedRows) > 1n;
+  const ok = okOf(r);
+  return ok !== undefined && BigInt(ok.lastInsertId) > 0n && BigInt(ok.affectedRows) > 1n;
 }
 
 /**
  * Runs one write on the primary, then on the secondary while the primary still holds the
- * statement's row locks, then commits the primary (when it wrapped an autocommit statement).
- * Conflicting writes therefore reach both servers in the same order. The client's result is
- * always the primary's; what the secondary misses is journaled (lenient) or undone (strict).
+ * statement's row locks, then (when it wrapped an autocommit statement) commits the primary,
+ * with the secondary at the same time under lenient. Conflicting writes therefore reach both
+ * servers in the same order. The client's result is always the primary's; what the secondary
+ * misses is journaled (lenient) or undone (strict).
+ *
+ * Each server gets one pipelined batch per step. On MariaDB, pins ride in the statement itself
+ * (`SET STATEMENT ... FOR`), which gives them back when it ends: an autocommit UPDATE costs the
+ * primary BEGIN and the statement, the secondary BEGIN and the statement, then one COMMIT each.
  */
 export class DualWriter {
   constructor(
@@ -118,11 +133,6 @@ export class DualWriter {
   ): Promise<WriteOutcome> {
     const timestamp = timestampNow();
     const randSeeds = req.usesRand ? randomSeeds() : undefined;
-    // Pipelined: one round trip (and one write) for pin, BEGIN, the statement and unpin.
-    primary.batch();
-    const pinned = primary.send(queryPayload(pinSql({ timestamp, randSeeds })));
-    const begun = req.wrap ? primary.send(BEGIN) : undefined;
-    const saved = req.bulkIdsUnsafe && !req.wrap ? primary.send(SAVEPOINT) : undefined;
     // Whether the statement generated ids: the OK packet cannot say, as it also reports explicit
     // ids and, for an upsert that only updated, an updated row's id. LAST_INSERT_ID() moves only
     // when ids are generated, but may land on its old value (another table's id), so it is set
@@ -131,13 +141,25 @@ export class DualWriter {
     // compared instead.
     const probe = req.inserts || req.bulkIdsUnsafe;
     const reset = probe && !req.readsLastInsertId;
+    const pinned = pinStatement(
+      req.primaryPayload,
+      { timestamp, randSeeds },
+      takesSetStatement(primary.conn.greeting.serverVersion) &&
+        wrappable(req.primaryPayload, req.fingerprint),
+      reset ? SAVE_AND_ZERO_LAST_ID : [],
+      reset ? RESTORE_LAST_ID : [],
+    );
+    // Pipelined: one round trip (and one write) for BEGIN, the pins, the statement, the probe
+    // and the unpin; with SET STATEMENT, pins and unpin travel inside the statement.
+    primary.batch();
+    const begun = req.wrap ? primary.send(BEGIN) : undefined;
+    const saved = req.bulkIdsUnsafe && !req.wrap ? primary.send(SAVEPOINT) : undefined;
+    const before = pinned.before === undefined ? undefined : primary.send(queryPayload(pinned.before));
     const idBefore = req.readsLastInsertId || (probe && !reset) ? primary.send(LAST_ID) : undefined;
-    const zeroed = reset ? primary.send(SAVE_AND_ZERO_LAST_ID) : undefined;
-    const statement = primary.send(req.primaryPayload);
+    const statement = primary.send(pinned.statement);
     const idAfter = probe ? primary.send(LAST_ID) : undefined;
-    const restored = reset ? primary.send(RESTORE_LAST_ID) : undefined;
-    const unpinned = primary.send(UNPIN);
-    await Promise.all([pinned, begun, saved, zeroed, restored, unpinned]);
+    const after = pinned.after === undefined ? undefined : primary.send(queryPayload(pinned.after));
+    await Promise.all([begun, saved, before, after]);
     const result = await statement;
     if (result.tracker.error) {
       if (req.wrap) await primary.send(ROLLBACK);
@@ -151,17 +173,15 @@ export class DualWriter {
     }
     const lastId = async (r: Promise<LinkResponse>) =>
       decodeTextRows((await r).bytes!, primary.capabilities)[0]?.[0];
-    const before = idBefore && (await lastId(idBefore));
-    const after = idAfter && (await lastId(idAfter));
-    const generated = reset
-      ? after !== undefined && after !== '0'
-      : idBefore !== undefined && after !== before;
+    const idWas = idBefore && (await lastId(idBefore));
+    const idIs = idAfter && (await lastId(idAfter));
+    const generated = reset ? idIs !== undefined && idIs !== '0' : idBefore !== undefined && idIs !== idWas;
     if (req.bulkIdsUnsafe && generated && generatedSeveralIds(result)) {
       const undone = await primary.send(req.wrap ? ROLLBACK : ROLLBACK_TO_SAVEPOINT);
       // A rollback leaves LAST_INSERT_ID() where the refused statement put it; the secondary never
       // ran that statement, so a later INSERT ... VALUES (LAST_INSERT_ID()) would differ.
       await primary.send(
-        reset ? RESTORE_SAVED_LAST_ID : queryPayload(`DO LAST_INSERT_ID(${BigInt(before ?? 0)})`),
+        reset ? RESTORE_SAVED_LAST_ID : queryPayload(`DO LAST_INSERT_ID(${BigInt(idWas ?? 0)})`),
       );
       const err = new MysqlError(
         'ER_UNKNOWN_ERROR',
@@ -172,21 +192,33 @@ export class DualWriter {
       return outcome(encodeErr(err, 1), undone.tracker.status, undefined);
     }
 
+    // An autocommit write under lenient runs in a transaction on the secondary too, so that both
+    // servers commit at once (one round trip, both syncs overlapping) instead of the secondary's
+    // commit and then the primary's. The order of conflicting writes does not change: the
+    // secondary has run the statement, and holds its row locks until its COMMIT, before either
+    // server commits; the next writer of those rows gets them on the primary only when the
+    // primary commits, and then waits on the secondary until this COMMIT there. Under strict the
+    // secondary commits alone first, so that its failure can still undo the primary.
+    const together = req.wrap && this.policy === 'lenient';
     let failure: SecondaryFailure | undefined = req.skipSecondary
       ? { reason: req.skipSecondary, txLost: false }
       : undefined;
+    let secondaryOpen = false;
+    // One time limit for everything the secondary does for this write, its COMMIT included.
+    const deadline = performance.now() + this.secondaryTimeoutMs;
     if (!failure && (!secondary || secondary.isBroken)) {
       failure = { reason: `${secondaryName} server unavailable`, txLost: true };
     } else if (!failure && secondary) {
-      const ok = result.tracker.lastOk ? decodeOk(result.tracker.lastOk) : undefined;
+      const ok = okOf(result);
       const pins: Pins = {
         timestamp,
         randSeeds,
         insertId: generated ? ok?.lastInsertId : undefined,
-        lastInsertId: req.readsLastInsertId && before ? before : undefined,
+        lastInsertId: req.readsLastInsertId && idWas ? idWas : undefined,
         lockWaitTimeout: SECONDARY_LOCK_WAIT_S,
       };
-      const run = this.runOnSecondary(secondary, req, ok, pins);
+      secondaryOpen = together;
+      const run = this.runOnSecondary(secondary, req, ok, pins, together);
       failure = await this.withinTimeout(secondary, run);
     }
 
@@ -198,30 +230,58 @@ export class DualWriter {
       await this.record(secondaryName, req.schema, req.tables, req.fingerprint, failure.reason);
     }
     if (!req.wrap) return outcome(result.bytes!, result.tracker.status, failure);
-    const committed = await primary.send(COMMIT);
+    const committing = primary.send(COMMIT);
+    // The secondary's half: its failure was journaled above, what it applied stays (as an
+    // autocommit statement's would); a lost link has nothing left to commit.
+    const secondaryCommit =
+      secondaryOpen && secondary && !secondary.isBroken
+        ? failure
+          ? secondary.send(COMMIT).then(
+              () => undefined,
+              () => undefined,
+            )
+          : this.withinTimeout(secondary, commitOn(secondary), deadline - performance.now())
+        : undefined;
+    const [committed, secondaryCommitFailure] = await Promise.all([committing, secondaryCommit]);
     if (committed.tracker.error) {
       // The secondary has the row and the primary does not: the journal must say so.
       const why = `primary COMMIT failed: ${decodeErr(committed.tracker.error).message}`;
       await this.record(secondaryName, req.schema, req.tables, req.fingerprint, why);
       return outcome(committed.bytes!, undefined, { reason: why, txLost: false });
     }
+    if (secondaryCommitFailure) {
+      // Journaled before the client learns that its write stands.
+      failure = secondaryCommitFailure;
+      await this.record(secondaryName, req.schema, req.tables, req.fingerprint, failure.reason);
+    }
     const status = committed.tracker.status;
     return outcome(withFinalStatus(result.bytes!, status), status, failure && { ...failure, txLost: false });
   }
 
-  /** Returns why the secondary failed, or undefined when it applied the write the same way. */
+  /**
+   * Returns why the secondary failed, or undefined when it applied the write the same way.
+   * `open`: BEGIN first, and leave the transaction for the caller to commit.
+   */
   private async runOnSecondary(
     secondary: BackendLink,
     req: WriteRequest,
     ok: OkPacket | undefined,
     pins: Pins,
+    open: boolean,
   ): Promise<SecondaryFailure | undefined> {
     try {
+      const pinned = pinStatement(
+        req.secondaryPayload,
+        pins,
+        takesSetStatement(secondary.conn.greeting.serverVersion) &&
+          wrappable(req.secondaryPayload, req.fingerprint),
+      );
       secondary.batch();
-      const pinned = secondary.send(queryPayload(pinSql(pins)));
-      const statement = secondary.send(req.secondaryPayload);
-      const unpinned = secondary.send(UNPIN_SECONDARY);
-      await Promise.all([pinned, unpinned]);
+      const begun = open ? secondary.send(BEGIN) : undefined;
+      const before = pinned.before === undefined ? undefined : secondary.send(queryPayload(pinned.before));
+      const statement = secondary.send(pinned.statement);
+      const after = pinned.after === undefined ? undefined : secondary.send(queryPayload(pinned.after));
+      await Promise.all([begun, before, after]);
       const r = await statement;
       if (r.tracker.error) {
         const e = decodeErr(r.tracker.error);
@@ -231,7 +291,7 @@ export class DualWriter {
           conflict: LOCK_CONFLICT_ERRORS.has(e.errno),
         };
       }
-      const sok = r.tracker.lastOk ? decodeOk(r.tracker.lastOk) : undefined;
+      const sok = okOf(r);
       if (ok && sok && BigInt(ok.affectedRows) !== BigInt(sok.affectedRows)) {
         return {
           reason: `affected rows differ: ${ok.affectedRows} on the primary, ${sok.affectedRows} on the ${secondary.label}`,
@@ -249,14 +309,18 @@ export class DualWriter {
   private async withinTimeout(
     secondary: BackendLink,
     run: Promise<SecondaryFailure | undefined>,
+    ms = this.secondaryTimeoutMs,
   ): Promise<SecondaryFailure | undefined> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<SecondaryFailure>((resolve) => {
-      timer = setTimeout(() => {
-        secondary.close(true);
-        const reason = `${secondary.label} did not answer within ${this.secondaryTimeoutMs} ms`;
-        resolve({ reason, txLost: true });
-      }, this.secondaryTimeoutMs);
+      timer = setTimeout(
+        () => {
+          secondary.close(true);
+          const reason = `${secondary.label} did not answer within ${this.secondaryTimeoutMs} ms`;
+          resolve({ reason, txLost: true });
+        },
+        Math.max(0, ms),
+      );
     });
     try {
       return await Promise.race([run, timeout]);
@@ -341,6 +405,22 @@ export function endsTransaction(err: Buffer): boolean {
 const MAYBE_TRANSACTION_ENDING = new Set([
   1205 /* ER_LOCK_WAIT_TIMEOUT */, 1467 /* ER_AUTOINC_READ_FAILED */,
 ]);
+
+/** COMMIT on the secondary: why it failed, or undefined. */
+async function commitOn(secondary: BackendLink): Promise<SecondaryFailure | undefined> {
+  try {
+    const r = await secondary.send(COMMIT);
+    if (!r.tracker.error) return undefined;
+    const e = decodeErr(r.tracker.error);
+    return {
+      reason: `${secondary.label} COMMIT failed: error ${e.errno} (${e.sqlState}): ${e.message}`,
+      txLost: true,
+    };
+  } catch (err) {
+    if (err instanceof LinkLostError) return { reason: err.message, txLost: true };
+    throw err;
+  }
+}
 
 async function transactionEnded(primary: BackendLink, err: Buffer): Promise<boolean> {
   if (endsTransaction(err)) return true;

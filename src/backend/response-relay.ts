@@ -35,8 +35,40 @@ export class ResponseRelay {
   }
 
   push(chunk: Buffer): void {
-    const buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    if (this.pending.length === 0) {
+      this.relay(chunk);
+      return;
+    }
+    // A packet split across reads: join its held start with just enough of this chunk to read it,
+    // rather than the whole chunk (a copy of 64 KiB per read when rows straddle reads).
+    const head = this.pending;
+    const take = Math.min(chunk.length, this.bytesToComplete(head, chunk));
+    const joined = Buffer.concat([head, chunk.subarray(0, take)]);
     this.pending = EMPTY;
+    if (take === chunk.length) {
+      this.relay(joined);
+      return;
+    }
+    this.relay(joined);
+    if (this.pending.length > 0) {
+      // Bytes that no command was waiting for: kept, with the rest, until one is sent.
+      this.pending = Buffer.concat([this.pending, chunk.subarray(take)]);
+      return;
+    }
+    this.relay(chunk.subarray(take));
+  }
+
+  /** How many bytes of `next` complete the packet head held in `held` (see relay()). */
+  private bytesToComplete(held: Buffer, next: Buffer): number {
+    if (this.passThrough > 0 || held.length + next.length < 4) return next.length;
+    const byte = (i: number): number => (i < held.length ? held[i]! : next[i - held.length]!);
+    const len = byte(0) | (byte(1) << 8) | (byte(2) << 16);
+    const needed = this.continuing ? 4 : len < ROW_ONLY_LENGTH ? 4 + len : 5;
+    return Math.max(0, needed - held.length);
+  }
+
+  /** Relays `buf`; what it ends with and cannot yet be read is copied into `pending`. */
+  private relay(buf: Buffer): void {
     let off = 0;
     let start = 0;
     while (off < buf.length) {

@@ -681,6 +681,9 @@ async function startTandem(
       'warn',
     ],
     join(dir, 'tandem.log'),
+    // Each tandem keeps its own mode: in one control table, the instances would be one fleet,
+    // and the one started second would take the first one's mode.
+    { TANDEM_CONTROL__SCHEMA: `tandem_control_${mode.replace('-', '_')}` },
   );
   try {
     await waitForGreeting(SANDBOX_HOST, port, 30_000, child);

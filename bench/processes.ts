@@ -32,10 +32,19 @@ function hookExit(): void {
   });
 }
 
-export function spawnChild(name: string, command: string, args: readonly string[], log: string): Child {
+export function spawnChild(
+  name: string,
+  command: string,
+  args: readonly string[],
+  log: string,
+  env?: NodeJS.ProcessEnv,
+): Child {
   hookExit();
   const out = createWriteStream(log, { flags: 'a' });
-  const child = spawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, [...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(env ? { env: { ...process.env, ...env } } : {}),
+  });
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   if (child.pid === undefined) throw new Error(`${name}: could not spawn ${command}`);

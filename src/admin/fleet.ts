@@ -69,7 +69,12 @@ export class Fleet {
     ]);
     const row = await fleet.read();
     if (row && row.mode !== opts.modes.mode) {
-      opts.logger.info({ mode: row.mode, epoch: row.epoch }, 'taking the fleet mode from the control table');
+      // The fleet's decision outranks this instance's --mode: two instances in front of the same
+      // servers must never route differently. Said loudly, since it overrides what was asked.
+      opts.logger.warn(
+        { mode: row.mode, asked: opts.modes.mode, epoch: row.epoch, schema: opts.schema },
+        `taking the fleet's mode ${row.mode} from the control table instead of ${opts.modes.mode}; change it with \`tandem mode set\` (or give this instance its own control.schema)`,
+      );
       opts.modes.set(row.mode, `fleet (epoch ${row.epoch})`);
     }
     fleet.epoch = row?.epoch ?? 0;

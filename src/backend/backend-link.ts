@@ -2,6 +2,7 @@ import { metrics } from '../metrics.js';
 import { MysqlError } from '../protocol/errors.js';
 import { framePayload } from '../protocol/packet-writer.js';
 import { ResponseTracker, type Verdict } from '../protocol/response-tracker.js';
+import { noteServerRead } from './read-garbage.js';
 import { ResponseRelay } from './response-relay.js';
 import type { ServerConnection } from './server-connection.js';
 
@@ -76,6 +77,7 @@ export class BackendLink {
     );
     const rest = conn.detach();
     conn.socket.on('data', (chunk: Buffer) => {
+      noteServerRead(chunk.length);
       this.armTimer();
       this.relay.push(chunk);
     });

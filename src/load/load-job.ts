@@ -50,18 +50,8 @@ export interface LoadStatus {
   /** What `estimate` counts: rows (copy) or bytes of SQL (mysqldump, which does not count rows). */
   readonly unit: 'rows' | 'bytes';
   readonly tables: readonly LoadTableStatus[];
-  readonly overall: {
-    readonly rows: number;
-    readonly bytes: number;
-    readonly estimate: number;
-    readonly rowsPerSecond: number;
-    readonly bytesPerSecond: number;
-    readonly etaSeconds: number | null;
-    readonly tablesDone: number;
-    readonly tablesTotal: number;
-    readonly elapsedSeconds: number;
-    readonly percent: number;
-  };
+  /** As the progress display counts it, with the share done as a percentage. */
+  readonly overall: Omit<ProgressSnapshot['overall'], 'fraction'> & { readonly percent: number };
   /** The load's own summary once done (the same as `tandem load` prints). */
   readonly summary: LoadSummary | DumpSummary | null;
   /** Why it failed; null otherwise. */

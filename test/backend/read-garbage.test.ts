@@ -9,7 +9,7 @@ describe('dead read buffers', () => {
     let minor = 0;
     const observer = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
-        if ((e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MINOR)
+        if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR)
           minor++;
       }
     });

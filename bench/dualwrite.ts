@@ -92,13 +92,25 @@ const SLICE_S = 2;
  * The same settings on both servers. innodb_flush_log_at_trx_commit starts at its default (1, a
  * log write and sync per commit, as a production server runs it); each pass sets it.
  */
-const SERVER_ARGS = ['--innodb-buffer-pool-size=256M', '--long-query-time=100000'];
+const SERVER_ARGS = [
+  '--innodb-buffer-pool-size=256M',
+  '--long-query-time=100000',
+  // A binary log, as a production server that feeds replicas has; synced only in its own pass.
+  '--log-bin=mysql-bin',
+];
 
 /** The two passes of a run: commits synced (the default), then not. */
 const DURABILITIES = [
-  { name: 'durable', flushLogAtTrxCommit: 1 },
-  { name: 'relaxed', flushLogAtTrxCommit: 2 },
+  // The binary log synced at every commit too (MySQL 8's default): two syncs per commit.
+  { name: 'binlog-synced', flushLogAtTrxCommit: 1, syncBinlog: 1 },
+  { name: 'durable', flushLogAtTrxCommit: 1, syncBinlog: 0 },
+  { name: 'relaxed', flushLogAtTrxCommit: 2, syncBinlog: 0 },
 ] as const;
+
+/** How a pass's settings read in tables: `1` or `1, sync_binlog 1`. */
+function settingLabel(p: { readonly flushLogAtTrxCommit: number; readonly syncBinlog: number }): string {
+  return `${p.flushLogAtTrxCommit}${p.syncBinlog ? ', sync_binlog 1' : ''}`;
+}
 type Durability = (typeof DURABILITIES)[number]['name'];
 
 const SERVER_VARIABLES = [
@@ -801,6 +813,7 @@ export interface TargetCheck {
 export interface Pass {
   readonly durability: Durability;
   readonly flushLogAtTrxCommit: number;
+  readonly syncBinlog: number;
   readonly sequential: readonly SequentialRow[];
   readonly concurrent: readonly ConcurrentRow[];
   readonly checks: readonly TargetCheck[];
@@ -912,7 +925,7 @@ const CHECK_HEADER = [
 function checkCells(passes: readonly Pass[]): Cell[][] {
   return passes.flatMap((p) =>
     p.checks.map((c) => [
-      `${p.durability} (${p.flushLogAtTrxCommit})`,
+      `${p.durability} (${settingLabel(p)})`,
       c.op,
       c.directSourceP50Ms.toFixed(3),
       c.directTargetP50Ms.toFixed(3),
@@ -1059,10 +1072,12 @@ function serverMarkdown(r: DualWriteReport): string {
 }
 
 function passMarkdown(p: Pass, s: DualWriteReport['settings']): string {
-  const title =
-    p.durability === 'durable'
-      ? 'Durable commits (innodb_flush_log_at_trx_commit = 1: the redo log synced at every commit)'
-      : 'Relaxed commits (innodb_flush_log_at_trx_commit = 2: written at commit, synced once a second)';
+  const title = {
+    'binlog-synced':
+      'Durable commits with the binary log synced (innodb_flush_log_at_trx_commit = 1, sync_binlog = 1: two syncs per commit)',
+    durable: 'Durable commits (innodb_flush_log_at_trx_commit = 1: the redo log synced at every commit)',
+    relaxed: 'Relaxed commits (innodb_flush_log_at_trx_commit = 2: written at commit, synced once a second)',
+  }[p.durability];
   return `## ${title}
 
 ### One connection, one statement at a time
@@ -1093,8 +1108,9 @@ function reportMarkdown(r: DualWriteReport): string {
   return `# Dual-write latency, ${r.date}${s.quick ? ' (quick)' : ''}
 
 Target: tandem \`dual-source\` p50 <= ${TARGET_RATIO} x (direct source p50 + direct target p50),
-for single-row INSERT and UPDATE by primary key. Measured in one run with durable commits
-(\`innodb_flush_log_at_trx_commit = 1\`, the default, as production runs) and with relaxed ones
+for single-row INSERT and UPDATE by primary key. Measured in one run, on servers with a binary
+log, with the binary log synced at every commit as well (\`sync_binlog = 1\`, MySQL 8's default),
+with durable commits (\`innodb_flush_log_at_trx_commit = 1\`, the default) and with relaxed ones
 (\`= 2\`). **${verdict}.**
 
 ${markdownTable(CHECK_HEADER, checkCells(r.passes))}
@@ -1210,7 +1226,7 @@ async function main(argv: string[]): Promise<void> {
     log(
       `dualwrite: servers ${servers.source['version']} on ports ${source.port} (source) and ${target.port} ` +
         `(target); ${o.n} ops per kind after ${o.warmup} warm-up; ${o.connections} connections x ${o.seconds} s; ` +
-        `passes ${DURABILITIES.map((d) => `${d.name} (innodb_flush_log_at_trx_commit=${d.flushLogAtTrxCommit})`).join(', ')}`,
+        `passes ${DURABILITIES.map((d) => `${d.name} (innodb_flush_log_at_trx_commit=${settingLabel(d)})`).join(', ')}`,
     );
     await resetTables([source, target], Object.values(TABLES), o.rows);
     const inSource = await startTandem('source', source, target, join(dir, 'tandem-source'));
@@ -1246,9 +1262,9 @@ async function main(argv: string[]): Promise<void> {
 
     const passes: Pass[] = [];
     for (const d of DURABILITIES) {
-      const set = `SET GLOBAL innodb_flush_log_at_trx_commit = ${d.flushLogAtTrxCommit}`;
+      const set = `SET GLOBAL innodb_flush_log_at_trx_commit = ${d.flushLogAtTrxCommit}, sync_binlog = ${d.syncBinlog}`;
       await Promise.all([source.query(set), target.query(set)]);
-      log(`${d.name} commits (innodb_flush_log_at_trx_commit=${d.flushLogAtTrxCommit}):`);
+      log(`${d.name} commits (innodb_flush_log_at_trx_commit=${settingLabel(d)}):`);
       log('one connection each, one statement at a time:');
       for (const e of endpoints) sessions.push(await e.open());
       const sequential = await measureSequential(endpoints, sessions, o, pids);
@@ -1261,6 +1277,7 @@ async function main(argv: string[]): Promise<void> {
       passes.push({
         durability: d.name,
         flushLogAtTrxCommit: d.flushLogAtTrxCommit,
+        syncBinlog: d.syncBinlog,
         sequential,
         concurrent,
         checks: targetChecks(sequential),
@@ -1297,7 +1314,7 @@ async function main(argv: string[]): Promise<void> {
       profile,
     };
     for (const p of passes) {
-      log(`\n${p.durability} commits (innodb_flush_log_at_trx_commit=${p.flushLogAtTrxCommit})`);
+      log(`\n${p.durability} commits (innodb_flush_log_at_trx_commit=${settingLabel(p)})`);
       log(`${textTable(SEQ_HEADER, seqCells(p.sequential))}\n`);
       log(`${textTable(CONC_HEADER, concCells(p.concurrent))}\n`);
       log(`${textTable(BREAKDOWN_HEADER, breakdownCells(p.checks))}\n`);

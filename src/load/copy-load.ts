@@ -16,7 +16,13 @@ import {
   writeSnapshotRecord,
 } from './snapshot-record.js';
 import { qualifiedName, readCatalog, type SourceTable } from './source-catalog.js';
-import { type ChunkResult, copyKeyedTable, copyKeylessTable } from './table-copy.js';
+import {
+  type ChunkResult,
+  copyKeyedTable,
+  copyKeylessTable,
+  type KeyRangePart,
+  splitByKey,
+} from './table-copy.js';
 import { openLoadingSession, type TargetSessionNotes } from './target-session.js';
 
 /**
@@ -254,6 +260,7 @@ export async function copyLoad(opts: CopyLoadOptions): Promise<LoadSummary> {
       for (const t of Object.values(data.tables)) {
         t.lastKey = null;
         t.done = false;
+        delete t.parts;
       }
     }
     data.fastDurability ||= opts.fastDurability;
@@ -296,12 +303,35 @@ export async function copyLoad(opts: CopyLoadOptions): Promise<LoadSummary> {
       statementChars: Math.min(opts.statementBytes ?? DEFAULT_STATEMENT_BYTES, Math.floor(maxPacket / 4)),
     };
     display = opts.display ?? new ProgressDisplay(opts.progress ?? { write: () => undefined });
-    const queue = tables
+    const pending = tables
       .filter(
         (t) =>
           !data.tables[qualifiedName(t.source)]!.done || !data.tables[qualifiedName(t.source)]!.indexesAdded,
       )
       .sort((a, b) => b.bytesEstimate - a.bytesEstimate);
+    // A table large enough to keep several workers busy is split by key range, so that one big
+    // table is not copied by one worker while the others idle. Only a table not begun before:
+    // a resumed one keeps the shape its checkpoint has.
+    for (const t of pending) {
+      const p = data.tables[qualifiedName(t.source)]!;
+      if (workers < 2 || p.done || p.parts || p.lastKey !== null || t.key.length === 0) continue;
+      const parts = await splitByKey(readers[0]!, t, workers);
+      if (parts) p.parts = parts;
+    }
+    await state.save();
+    /** Work for one worker: a whole table, or one part of a split one. */
+    type Unit = { readonly table: SourceTable; readonly part: KeyRangePart | undefined };
+    const queue: Unit[] = pending.flatMap((t): Unit[] => {
+      const parts = data.tables[qualifiedName(t.source)]!.parts;
+      const open = parts?.filter((part) => !part.done) ?? [];
+      // A split table whose parts are all done still needs its deferred indexes: one unit.
+      return open.length > 0 ? open.map((part) => ({ table: t, part })) : [{ table: t, part: undefined }];
+    });
+    /** Per table, across its parts: when its first part began, and what its parts copied. */
+    const progress = new Map<
+      string,
+      { started: number; bytes: number; warnings: number; firstWarning?: string }
+    >();
     const summaries: TableSummary[] = [];
     for (const t of tables) {
       const p = data.tables[qualifiedName(t.source)]!;
@@ -321,27 +351,32 @@ export async function copyLoad(opts: CopyLoadOptions): Promise<LoadSummary> {
     for (let i = 1; i < workers; i++) writers.push(await openLoadingSession(opts.target, sessionNotes));
 
     const worker = async (reader: Connection, writer: Connection): Promise<void> => {
-      for (let t = queue.shift(); t; t = queue.shift()) {
+      for (let unit = queue.shift(); unit; unit = queue.shift()) {
         if (internal.signal.aborted) return;
+        const t = unit.table;
+        const part = unit.part;
         const name = qualifiedName(t.source);
         const p = data.tables[name]!;
-        const tableStarted = Date.now();
-        let bytes = 0;
-        let warnings = 0;
-        let firstWarning: string | undefined;
-        display!.start(name, t.rowsEstimate, p.rows);
+        let acc = progress.get(name);
+        if (!acc) {
+          acc = { started: Date.now(), bytes: 0, warnings: 0 };
+          progress.set(name, acc);
+          display!.start(name, t.rowsEstimate, p.rows);
+        }
+        const tally = acc;
         if (!p.done) {
           const committed = async (c: ChunkResult): Promise<void> => {
-            if (t!.key.length === 0) {
+            if (t.key.length === 0) {
               p.rows = c.rows;
               p.kept = c.rows - c.inserted;
               p.done = true;
             } else {
               p.rows += c.rows;
               p.kept += c.rows - c.inserted;
-              p.lastKey = c.lastKey;
+              if (part) part.lastKey = c.lastKey;
+              else p.lastKey = c.lastKey;
             }
-            bytes += c.bytes;
+            tally.bytes += c.bytes;
             display!.add(name, c.rows, c.bytes);
             await state.save();
             opts.onChunk?.(name, p);
@@ -355,35 +390,41 @@ export async function copyLoad(opts: CopyLoadOptions): Promise<LoadSummary> {
                 `${p.target} (created before this load) changed values on insert: ${messages.join('; ')}`,
               );
             }
-            warnings += messages.length;
-            firstWarning ??= messages[0];
+            tally.warnings += messages.length;
+            tally.firstWarning ??= messages[0];
           };
           const hooks = { signal: internal.signal, committed, warned };
           if (t.key.length === 0) await copyKeylessTable(reader, writer, t, sizes, hooks);
-          else {
+          else if (part) {
+            await copyKeyedTable(reader, writer, t, part.lastKey, sizes, hooks, part.upTo ?? undefined);
+            part.done = true;
+            p.done = p.parts!.every((x) => x.done);
+          } else {
             await copyKeyedTable(reader, writer, t, p.lastKey, sizes, hooks);
             p.done = true;
           }
           await state.save();
         }
+        // The other parts' workers finish the table.
+        if (!p.done) continue;
         if (!p.indexesAdded) {
           await addDeferredIndexes(writer, t, p.deferred);
           p.indexesAdded = true;
           await state.save();
         }
         display!.finish(name);
-        if (warnings > 0)
+        if (tally.warnings > 0)
           note(
             `${name}: values that only a lax sql_mode accepts were loaded as the source holds them ` +
-              `(${warnings} warnings, e.g. ${firstWarning})`,
+              `(${tally.warnings} warnings, e.g. ${tally.firstWarning})`,
           );
         summaries.push({
           table: name,
           target: p.target,
           rows: p.rows,
           kept: p.kept,
-          bytes,
-          seconds: (Date.now() - tableStarted) / 1000,
+          bytes: tally.bytes,
+          seconds: (Date.now() - tally.started) / 1000,
           keyless: t.key.length === 0,
         });
       }

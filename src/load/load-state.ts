@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { KeyRangePart } from './table-copy.js';
 
 /**
  * The chunk checkpoint: for each table, the last key whose chunk has committed on the target.
@@ -23,6 +24,11 @@ export interface TableProgress {
   created: boolean;
   deferred: string[];
   indexesAdded: boolean;
+  /**
+   * A large table split by key range, each part copied by its own worker and checkpointed on
+   * its own (lastKey above is then unused); absent for a table copied in one pass.
+   */
+  parts?: KeyRangePart[];
 }
 
 export interface ProgressFile {

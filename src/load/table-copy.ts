@@ -44,6 +44,54 @@ export interface CopySizes {
 }
 
 const FIRST_CHUNK_ROWS = 1000;
+const INTEGER = /^-?\d+$/;
+/** Integer types: a key of one of them can be split into ranges by arithmetic. */
+const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
+/** Tables smaller than this per part are not worth splitting (estimated rows). */
+export const SPLIT_MIN_ROWS_PER_PART = 100_000;
+
+/** One part of a split table: the rows after `lastKey` (all when null), up to `upTo` (the end when null). */
+export interface KeyRangePart {
+  lastKey: string[] | null;
+  readonly upTo: string | null;
+  done: boolean;
+}
+
+/**
+ * Splits a table with a one-column integer key into up to `parts` key ranges of equal width
+ * between the snapshot's MIN and MAX, read on `reader` (in the load's snapshot, so every part
+ * sees the same rows). Returns undefined when the table cannot or need not be split.
+ */
+export async function splitByKey(
+  reader: Connection,
+  table: SourceTable,
+  parts: number,
+): Promise<KeyRangePart[] | undefined> {
+  const n = Math.min(parts, Math.floor(table.rowsEstimate / SPLIT_MIN_ROWS_PER_PART));
+  if (n < 2 || table.key.length !== 1) return undefined;
+  const column = table.columns.find((c) => c.name === table.key[0]);
+  if (!column || !INTEGER_TYPES.has(column.dataType)) return undefined;
+  const k = quoteName(column.name);
+  const [result] = await reader.query({
+    sql: `SELECT CAST(MIN(${k}) AS CHAR), CAST(MAX(${k}) AS CHAR) FROM ${qualified(table.source.schema, table.source.table)}`,
+    rowsAsArray: true,
+  });
+  const [min, max] = ((result as unknown as (string | null)[][])[0] ?? []).map((v) =>
+    v === null || v === undefined ? undefined : String(v),
+  );
+  if (min === undefined || max === undefined || !INTEGER.test(min) || !INTEGER.test(max)) return undefined;
+  const lo = BigInt(min);
+  const width = BigInt(max) - lo + 1n;
+  if (width < BigInt(n)) return undefined;
+  const out: KeyRangePart[] = [];
+  let lastKey: string[] | null = null;
+  for (let i = 1; i <= n; i++) {
+    const upTo = i === n ? null : (lo + (width * BigInt(i)) / BigInt(n) - 1n).toString();
+    out.push({ lastKey, upTo, done: false });
+    if (upTo !== null) lastKey = [upTo];
+  }
+  return out;
+}
 /** Well under 65,535: the OK packet's warning count is 16 bits, and the arithmetic needs it whole. */
 const MAX_CHUNK_ROWS = 50_000;
 /** ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK: a chunk racing dual writes is simply run again. */
@@ -153,6 +201,11 @@ function tooLarge(table: SourceTable): LoadError {
   );
 }
 
+/**
+ * Copies the rows after `after` (from the start when null) and, when `upTo` is given, up to and
+ * including that value of the table's single integer key: one part of a table split by key
+ * range (see splitByKey), so that several workers copy one large table.
+ */
 export async function copyKeyedTable(
   reader: Connection,
   writer: Connection,
@@ -160,6 +213,7 @@ export async function copyKeyedTable(
   after: string[] | null,
   sizes: CopySizes,
   hooks: CopyHooks,
+  upTo?: string,
 ): Promise<void> {
   const keyExprs = table.key.map((k) => {
     const col = table.columns.find((c) => c.name === k);
@@ -173,8 +227,14 @@ export async function copyKeyedTable(
   const order = ` ORDER BY ${table.key.map(quoteName).join(', ')}`;
   const prefix = insertPrefix(table, true);
 
+  const bounds: string[] = [];
+  if (upTo !== undefined) {
+    if (table.key.length !== 1 || !INTEGER.test(upTo)) throw new Error(`bad key bound ${upTo}`);
+    bounds.push(`${quoteName(table.key[0]!)} <= ${upTo}`);
+  }
   const read = async (from: string[] | null, limit: number): Promise<Chunk> => {
-    const where = from ? ` WHERE ${afterKey(table.key, from)}` : '';
+    const conditions = from ? [afterKey(table.key, from), ...bounds] : bounds;
+    const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
     const [result] = await reader.query({
       sql: `${select}${where}${order} LIMIT ${limit}`,
       rowsAsArray: true,

@@ -10,7 +10,7 @@ import { DurabilityGuard } from '../src/load/durability-guard.js';
 import { findTool } from '../src/load/tool-path.js';
 import { Scope } from '../src/routing/scope.js';
 import { createInstance, type MariaDbInstance } from '../src/sandbox/mariadb-instance.js';
-import { hostInfo, hostMarkdown, markdownTable, RESULTS_DIR, textTable, today } from './report.js';
+import { checkTag, hostInfo, hostMarkdown, markdownTable, RESULTS_DIR, textTable, today } from './report.js';
 
 /**
  * `node --import tsx bench/load.ts`: the initial load's methods on the same data, in one run.
@@ -28,6 +28,7 @@ const USAGE = `node --import tsx bench/load.ts [--tables N] [--rows N] [--parall
   --parallel N  the "N parallel" copy (default 4)
   --rounds N    run every method N times in rotated orders, keep the median (default 1)
   --quick       small data set, results to load-<date>-quick.*
+  --tag NAME    an experiment: results to load-<date>-NAME.*
   --keep        keep the servers' folder`;
 
 /** Same settings on both servers; the buffer pool holds the data set, the redo log is large enough not to stall. */
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string' },
       quick: { type: 'boolean' },
       keep: { type: 'boolean' },
+      tag: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -302,7 +304,8 @@ async function main(): Promise<void> {
     ].join('\n');
     process.stdout.write(`\n${textTable(header, table)}\n\n${verdict}\n`);
     if (backup) process.stdout.write(`mariabackup backup + prepare: ${backup.seconds.toFixed(1)} s\n`);
-    const stem = `load-${today()}${values.quick ? '-quick' : ''}`;
+    const tag = checkTag(values.tag ?? process.env['BENCH_TAG']);
+    const stem = `load-${today()}${values.quick ? '-quick' : ''}${tag ? `-${tag}` : ''}`;
     await writeFile(join(RESULTS_DIR, `${stem}.md`), md);
     await writeFile(
       join(RESULTS_DIR, `${stem}.json`),

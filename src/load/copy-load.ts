@@ -309,13 +309,19 @@ export async function copyLoad(opts: CopyLoadOptions): Promise<LoadSummary> {
           !data.tables[qualifiedName(t.source)]!.done || !data.tables[qualifiedName(t.source)]!.indexesAdded,
       )
       .sort((a, b) => b.bytesEstimate - a.bytesEstimate);
-    // A table large enough to keep several workers busy is split by key range, so that one big
-    // table is not copied by one worker while the others idle. Only a table not begun before:
-    // a resumed one keeps the shape its checkpoint has.
+    // A table that holds more than one worker's fair share of the rows is split by key range
+    // into as many parts as shares, so that one big table is not copied by one worker while the
+    // others idle. Tables of about equal size keep one worker each: splitting them only makes
+    // workers contend for the same indexes. Only a table not begun before is split: a resumed
+    // one keeps the shape its checkpoint has.
+    const share =
+      pending.reduce((n, t) => n + (data.tables[qualifiedName(t.source)]!.done ? 0 : t.rowsEstimate), 0) /
+      workers;
     for (const t of pending) {
       const p = data.tables[qualifiedName(t.source)]!;
       if (workers < 2 || p.done || p.parts || p.lastKey !== null || t.key.length === 0) continue;
-      const parts = await splitByKey(readers[0]!, t, workers);
+      const shares = Math.min(workers, Math.floor(t.rowsEstimate / Math.max(share, 1)));
+      const parts = shares >= 2 ? await splitByKey(readers[0]!, t, shares) : undefined;
       if (parts) p.parts = parts;
     }
     await state.save();

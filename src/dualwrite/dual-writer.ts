@@ -138,7 +138,9 @@ export class DualWriter {
     // when ids are generated, but may land on its old value (another table's id), so it is set
     // to 0 around the statement and given back afterwards, all in the same round trip. A
     // statement that reads LAST_INSERT_ID() must see the real value: then before and after are
-    // compared instead.
+    // compared instead, and where they are equal (the new id is the old value) the OK packet's
+    // id decides: pinned when it is that value. Pinning an id that was not generated (an
+    // explicit one, an upsert's updated row) changes nothing on a secondary that generates none.
     const probe = req.inserts || req.bulkIdsUnsafe;
     const reset = probe && !req.readsLastInsertId;
     const pinned = pinStatement(
@@ -175,7 +177,11 @@ export class DualWriter {
       decodeTextRows((await r).bytes!, primary.capabilities)[0]?.[0];
     const idWas = idBefore && (await lastId(idBefore));
     const idIs = idAfter && (await lastId(idAfter));
-    const generated = reset ? idIs !== undefined && idIs !== '0' : idBefore !== undefined && idIs !== idWas;
+    const generated = reset
+      ? idIs !== undefined && idIs !== '0'
+      : idBefore !== undefined &&
+        (idIs !== idWas ||
+          (idIs !== undefined && idIs !== '0' && String(okOf(result)?.lastInsertId) === idIs));
     if (req.bulkIdsUnsafe && generated && generatedSeveralIds(result)) {
       const undone = await primary.send(req.wrap ? ROLLBACK : ROLLBACK_TO_SAVEPOINT);
       // A rollback leaves LAST_INSERT_ID() where the refused statement put it; the secondary never

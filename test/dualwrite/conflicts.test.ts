@@ -33,8 +33,13 @@ const { source, target } = sharedPair();
 const WORKERS = 16;
 const DURATION_MS = 10_000;
 const ROWS = 5;
-/** Past the deadline, the workers' statements in flight must end within this. */
-const STALL_MS = 20_000;
+/**
+ * Past the deadline, the workers' statements in flight must end within this: a few of the
+ * primary's 5 s lock waits in a row, on two cores shared with other test files, but no hang.
+ */
+const STALL_MS = 40_000;
+/** Deadlocked work is retried, as apps do; on a busy machine a hot row can take many tries. */
+const MAX_ATTEMPTS = 1000;
 
 interface Stats {
   statements: number;
@@ -147,7 +152,7 @@ async function worker(port: number, db: string, w: number, deadline: number, sta
           }
           break;
         } catch (err) {
-          if (!(err instanceof Retry) || attempt >= 100) throw err;
+          if (!(err instanceof Retry) || attempt >= MAX_ATTEMPTS) throw err;
           if (explicit && rollbackAfterDeadlock) await c.query('ROLLBACK');
           // Jittered backoff, as a client retrying deadlocks does.
           await sleep(Math.random() * 5 * Math.min(attempt + 1, 10));

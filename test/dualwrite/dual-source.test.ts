@@ -76,6 +76,19 @@ describe('dual-source mode', () => {
     expect(onTarget).toEqual(onSource);
   });
 
+  it('replays an insert id that equals the LAST_INSERT_ID() the statement reads', async () => {
+    // The new id is 8, and so was LAST_INSERT_ID() before: the id must still reach the target,
+    // whose own counter would give 1.
+    await app.query('CREATE TABLE t_log (id INT AUTO_INCREMENT PRIMARY KEY, src BIGINT, v VARCHAR(10))');
+    await rows(sourcePort, `ALTER TABLE ${DB}.t_log AUTO_INCREMENT = 8`);
+    await app.query('SELECT LAST_INSERT_ID(8)');
+    const [r] = await app.query(`INSERT INTO t_log (src, v) VALUES (LAST_INSERT_ID(), 'x')`);
+    expect((r as mysql.ResultSetHeader).insertId).toBe(8);
+    const onSource = await rows(sourcePort, `SELECT * FROM ${DB}.t_log`);
+    expect(onSource).toEqual([{ id: 8, src: 8, v: 'x' }]);
+    expect(await rows(targetPort, `SELECT * FROM ${DB}.t_log`)).toEqual(onSource);
+  });
+
   it('mirrors a transaction and its rollback', async () => {
     await app.query('BEGIN');
     await app.query(`INSERT INTO t (v) VALUES ('in-tx')`);

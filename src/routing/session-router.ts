@@ -6,9 +6,11 @@ import { metrics } from '../metrics.js';
 import { COM, CURSOR_TYPE, SERVER_STATUS } from '../protocol/constants.js';
 import { MysqlError } from '../protocol/errors.js';
 import { decodeErr, encodeErr } from '../protocol/packets/err.js';
+import { decodeOk } from '../protocol/packets/ok.js';
 import { decodeTextRows } from '../protocol/text-result.js';
 import type { LexOptions } from '../sql/lexer.js';
 import { hasRenames, type RenameMap, renameForTarget, targetSchema } from '../sql/rename.js';
+import { replaceRowCount } from '../sql/rewrite-row-count.js';
 import { findUuidCalls, replaceUuidCalls } from '../sql/rewrite-uuid.js';
 import { isDual, type Mode, type ModeController, primaryOf, secondaryOf } from './modes.js';
 import {
@@ -96,6 +98,8 @@ export class SessionRouter {
   private secondaryTxLost = false;
   private txWrote = false;
   private primaryRolledBack = false;
+  /** The affected rows of the write just mirrored, for a ROW_COUNT() in the next statement. */
+  private rowCount: bigint | undefined;
   private readonly lockModes = new WeakMap<BackendLink, number>();
 
   constructor(
@@ -250,9 +254,12 @@ export class SessionRouter {
     const primaryName = primaryOf(mode);
     const secondaryName = secondaryOf(mode);
     const command = payload[0]!;
+    // Only the statement right after a mirrored write may read its ROW_COUNT().
+    const rowCount = this.rowCount;
+    this.rowCount = undefined;
     switch (command) {
       case COM.QUERY:
-        return this.query(payload, sink, mode, primary, secondary);
+        return this.query(this.withRowCount(payload, rowCount), sink, mode, primary, secondary);
       case COM.STMT_PREPARE:
         return this.prepare(payload, sink, primaryName, secondary ? secondaryName : undefined);
       case COM.STMT_EXECUTE:
@@ -337,6 +344,19 @@ export class SessionRouter {
     }
   }
 
+  /**
+   * After a mirrored write the server's ROW_COUNT() reports tandem's COMMIT or probe, so one
+   * statement (not a multi-statement, whose later parts follow other statements) gets the
+   * write's own count as a literal.
+   */
+  private withRowCount(payload: Buffer, rowCount: bigint | undefined): Buffer {
+    if (rowCount === undefined) return payload;
+    const sql = payload.toString('utf8', 1);
+    if (sql.includes(';') && /;\s*\S/.test(sql)) return payload;
+    const rewritten = replaceRowCount(sql, rowCount, this.lexOptions());
+    return rewritten === undefined ? payload : queryPayload(rewritten);
+  }
+
   /** The statement with its UUID()/UUID_SHORT() calls replaced by values the primary generated. */
   private async withPrimaryUuids(payload: Buffer, primary: BackendLink): Promise<Buffer> {
     const sql = payload.toString('utf8', 1);
@@ -407,6 +427,7 @@ export class SessionRouter {
       );
     }
     this.endOfStatement();
+    this.rowCount = affectedRowsOf(outcome.bytes);
     sink.write(outcome.bytes);
   }
 
@@ -699,4 +720,12 @@ export class SessionRouter {
     this.ctx.modes.release(this);
     this.target?.close();
   }
+}
+
+/** The affected rows of a response that is one OK packet (the write's), else undefined. */
+function affectedRowsOf(response: Buffer): bigint | undefined {
+  if (response.length < 5 || response[4] !== 0x00) return undefined;
+  const len = response.readUIntLE(0, 3);
+  if (response.length !== 4 + len) return undefined;
+  return BigInt(decodeOk(response.subarray(4)).affectedRows);
 }

@@ -89,6 +89,25 @@ describe('dual-source mode', () => {
     expect(await rows(targetPort, `SELECT * FROM ${DB}.t_log`)).toEqual(onSource);
   });
 
+  it('gives ROW_COUNT() the mirrored write’s affected rows, as the server alone would', async () => {
+    await app.query('CREATE TABLE t_rc (id INT AUTO_INCREMENT PRIMARY KEY, v INT)');
+    await app.query('INSERT INTO t_rc (v) VALUES (1), (2), (3)');
+    const count = async () => {
+      const [r] = await app.query('SELECT ROW_COUNT() AS n');
+      return Number((r as { n: number }[])[0]?.n);
+    };
+    expect(await count()).toBe(3);
+    await app.query('UPDATE t_rc SET v = v + 1 WHERE id <= 2');
+    expect(await count()).toBe(2);
+    await app.query('BEGIN');
+    await app.query('INSERT INTO t_rc (v) VALUES (9)');
+    expect(await count()).toBe(1);
+    await app.query('COMMIT');
+    // Only the statement right after the write: here the server's own value (-1 after a SELECT).
+    await app.query('SELECT 1');
+    expect(await count()).toBe(-1);
+  });
+
   it('mirrors a transaction and its rollback', async () => {
     await app.query('BEGIN');
     await app.query(`INSERT INTO t (v) VALUES ('in-tx')`);

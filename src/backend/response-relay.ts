@@ -45,11 +45,8 @@ export class ResponseRelay {
     const take = Math.min(chunk.length, this.bytesToComplete(head, chunk));
     const joined = Buffer.concat([head, chunk.subarray(0, take)]);
     this.pending = EMPTY;
-    if (take === chunk.length) {
-      this.relay(joined);
-      return;
-    }
     this.relay(joined);
+    if (take === chunk.length) return;
     if (this.pending.length > 0) {
       // Bytes that no command was waiting for: kept, with the rest, until one is sent.
       this.pending = Buffer.concat([this.pending, chunk.subarray(take)]);

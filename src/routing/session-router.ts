@@ -259,7 +259,7 @@ export class SessionRouter {
     this.rowCount = undefined;
     switch (command) {
       case COM.QUERY:
-        return this.query(this.withRowCount(payload, rowCount), sink, mode, primary, secondary);
+        return this.query(payload, sink, mode, primary, secondary, rowCount);
       case COM.STMT_PREPARE:
         return this.prepare(payload, sink, primaryName, secondary ? secondaryName : undefined);
       case COM.STMT_EXECUTE:
@@ -311,8 +311,11 @@ export class SessionRouter {
     mode: Mode,
     primary: BackendLink,
     secondary: BackendLink | undefined,
+    rowCount: bigint | undefined,
   ): Promise<void> {
-    const info = this.ctx.classify(payload.toString('utf8', 1), this.lexOptions());
+    const sql = payload.toString('utf8', 1);
+    const info = this.ctx.classify(sql, this.lexOptions());
+    if (rowCount !== undefined) payload = this.withRowCount(payload, sql, rowCount);
     countStatement(info.kind, mode);
     if (info.localInfile && (!this.ctx.allowLocalInfile || isDual(mode))) {
       sink.write(encodeErr(new MysqlError('ER_NOT_ALLOWED_COMMAND', localInfileRefusal(mode)), 1));
@@ -349,10 +352,8 @@ export class SessionRouter {
    * statement (not a multi-statement, whose later parts follow other statements) gets the
    * write's own count as a literal.
    */
-  private withRowCount(payload: Buffer, rowCount: bigint | undefined): Buffer {
-    if (rowCount === undefined) return payload;
-    const sql = payload.toString('utf8', 1);
-    if (sql.includes(';') && /;\s*\S/.test(sql)) return payload;
+  private withRowCount(payload: Buffer, sql: string, rowCount: bigint): Buffer {
+    if (/;\s*\S/.test(sql)) return payload;
     const rewritten = replaceRowCount(sql, rowCount, this.lexOptions());
     return rewritten === undefined ? payload : queryPayload(rewritten);
   }

@@ -9,6 +9,10 @@ import { z } from 'zod';
  * key is reported with its name and the reason, before any socket is opened.
  */
 
+/** Node's timers hold at most 2^31 - 1 ms (24.8 days); a longer delay would fire after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const TIMER_TOO_LONG = `at most ${MAX_TIMER_MS} ms (24.8 days, the longest timer node keeps)`;
+
 export const MODES = ['source', 'dual-source', 'dual-target', 'target'] as const;
 export type Mode = (typeof MODES)[number];
 
@@ -50,12 +54,14 @@ export const configSchema = z
           .number()
           .int()
           .positive()
+          .max(MAX_TIMER_MS, TIMER_TOO_LONG)
           .default(8 * 3600 * 1000),
         /** A server that sends nothing for this long while a response is due is given up (error 2013). */
         serverMs: z
           .number()
           .int()
           .positive()
+          .max(MAX_TIMER_MS, TIMER_TOO_LONG)
           .default(15 * 60 * 1000),
         /** SIGTERM: how long running statements may go on before the process exits. */
         shutdownMs: z.number().int().nonnegative().default(30_000),

@@ -157,11 +157,8 @@ export class BackendLink {
 
   private startNext(): void {
     this.current = this.queue.shift();
-    if (!this.current) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      return;
-    }
+    // Idle, the timer stays armed and finds nothing to time (see armTimer()).
+    if (!this.current) return;
     this.waitingForClient = false;
     this.armTimer();
     this.relay.expect(this.current.tracker);
@@ -185,8 +182,6 @@ export class BackendLink {
     if (!p) return;
     if (verdict === 'infile' || verdict === 'auth') {
       this.waitingForClient = true;
-      clearTimeout(this.timer);
-      this.timer = undefined;
       p.sink?.onClientTurn?.(verdict, this);
       return;
     }
@@ -197,21 +192,28 @@ export class BackendLink {
     this.startNext();
   }
 
+  /**
+   * One timer per link, made once and pushed back (refresh()) on every command and chunk. It is
+   * never cleared between commands: clearing and re-creating it per statement cost a timer list
+   * and a priority-queue entry each time, measurable per point select. Firing while nothing is
+   * due (idle, or the client's turn), it only re-arms itself; unref'd, it keeps no process alive.
+   */
   private armTimer(): void {
-    if (!this.current || this.waitingForClient) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+    if (this.timer) {
+      this.timer.refresh();
       return;
     }
-    // One timer per link, pushed back on every chunk: refresh() costs no allocation.
-    if (this.timer) this.timer.refresh();
-    else {
-      this.timer = setTimeout(
-        () => this.fail(`${this.conn.label} server did not answer within ${this.timeoutMs} ms`),
-        this.timeoutMs,
-      );
-    }
+    this.timer = setTimeout(this.onTimer, this.timeoutMs);
+    this.timer.unref();
   }
+
+  private readonly onTimer = (): void => {
+    if (!this.current || this.waitingForClient) {
+      if (!this.failure) this.timer?.refresh();
+      return;
+    }
+    this.fail(`${this.conn.label} server did not answer within ${this.timeoutMs} ms`);
+  };
 
   private fail(why: string): void {
     if (this.failure) return;

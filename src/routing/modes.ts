@@ -76,6 +76,11 @@ export function transitionProblem(from: Mode, to: Mode): string | undefined {
   return `${from} -> ${to} skips a phase; allowed from ${from}: ${ALLOWED[from].join(', ') || 'none'}`;
 }
 
+/** A session as the mode controller counts it: admitted between admit() and release(). */
+export interface Admission {
+  admitted: boolean;
+}
+
 /**
  * The current mode, and the one API through which it changes. Sessions take part in a switch:
  * a session announces each statement it starts outside a transaction (`admit`) and says when it
@@ -86,7 +91,8 @@ export function transitionProblem(from: Mode, to: Mode): string | undefined {
 export class ModeController extends EventEmitter<{ change: [ModeChange] }> {
   private current: Mode;
   readonly history: ModeChange[] = [];
-  private readonly active = new Set<object>();
+  /** Sessions admitted and not yet released. A count, not a Set: admit and release run per statement. */
+  private active = 0;
   private gate: Promise<void> | undefined;
   private idle: (() => void) | undefined;
   lastHeldMs = 0;
@@ -107,25 +113,33 @@ export class ModeController extends EventEmitter<{ change: [ModeChange] }> {
 
   /** Sessions now inside a statement or a transaction. */
   get activeSessions(): number {
-    return this.active.size;
+    return this.active;
   }
 
   /** admit() without waiting: false while a switch is under way (then call admit()). */
-  tryAdmit(session: object): boolean {
+  tryAdmit(session: Admission): boolean {
     if (this.gate) return false;
-    this.active.add(session);
+    this.enter(session);
     return true;
   }
 
   /** A session starts a statement outside a transaction: it waits while a switch is under way. */
-  async admit(session: object): Promise<void> {
+  async admit(session: Admission): Promise<void> {
     while (this.gate) await this.gate;
-    this.active.add(session);
+    this.enter(session);
   }
 
   /** The session is outside any transaction again (or gone). */
-  release(session: object): void {
-    if (this.active.delete(session) && this.active.size === 0) this.idle?.();
+  release(session: Admission): void {
+    if (!session.admitted) return;
+    session.admitted = false;
+    if (--this.active === 0) this.idle?.();
+  }
+
+  private enter(session: Admission): void {
+    if (session.admitted) return;
+    session.admitted = true;
+    this.active++;
   }
 
   /** Switches at once, without holding anything (start-up, followers applying a decided switch). */
@@ -161,7 +175,7 @@ export class ModeController extends EventEmitter<{ change: [ModeChange] }> {
       const finished = await this.waitForIdle(opts.holdMs);
       if (!finished) {
         throw new TransitionRefused(
-          `${this.active.size} transaction(s) still running after ${opts.holdMs} ms; the mode stays ${from}`,
+          `${this.active} transaction(s) still running after ${opts.holdMs} ms; the mode stays ${from}`,
           409,
         );
       }
@@ -177,7 +191,7 @@ export class ModeController extends EventEmitter<{ change: [ModeChange] }> {
   }
 
   private waitForIdle(ms: number): Promise<boolean> {
-    if (this.active.size === 0) return Promise.resolve(true);
+    if (this.active === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), ms);
       this.idle = () => {

@@ -12,7 +12,7 @@ import type { LexOptions } from '../sql/lexer.js';
 import { hasRenames, type RenameMap, renameForTarget, targetSchema } from '../sql/rename.js';
 import { replaceRowCount } from '../sql/rewrite-row-count.js';
 import { findUuidCalls, replaceUuidCalls } from '../sql/rewrite-uuid.js';
-import { isDual, type Mode, type ModeController, primaryOf, secondaryOf } from './modes.js';
+import { type Admission, isDual, type Mode, type ModeController, primaryOf, secondaryOf } from './modes.js';
 import {
   executeFor,
   executeTypes,
@@ -81,7 +81,9 @@ const RECONNECT_INTERVAL_MS = 1000;
  * server of every mode), and what changes data or session state goes to the secondary as well,
  * through the dual writer. One router per client session.
  */
-export class SessionRouter {
+export class SessionRouter implements Admission {
+  /** Counted by the mode controller as inside a statement or a transaction (see ModeController). */
+  admitted = false;
   private target: BackendLink | undefined;
   private targetOpening: Promise<void> | undefined;
   private lastTargetAttempt = 0;

@@ -76,6 +76,26 @@ describe('when the source fails', () => {
     }
   });
 
+  it('serverMs times each statement from its start: a session idle for longer keeps working', async () => {
+    const impatient = await startTestProxy(server.url, { timeouts: { serverMs: 400 } });
+    const conn = await connectViaProxy(impatient.port);
+    try {
+      await conn.query('SELECT 1');
+      // Idle for more than two timeouts: the link's timer fires meanwhile and must not fail it.
+      await new Promise((r) => setTimeout(r, 1000));
+      const [rows] = await conn.query<RowDataPacket[]>('SELECT SLEEP(0.25) AS s');
+      expect(rows[0]?.['s']).toBe(0);
+      const late = await settle(conn.query('SELECT SLEEP(2)'));
+      expect(late.error?.errno).toBe(2013);
+      expect(late.error?.message).toMatch(/did not answer within 400 ms/);
+      expect(late.ms).toBeGreaterThanOrEqual(350);
+      expect(late.ms).toBeLessThan(1500);
+    } finally {
+      conn.destroy();
+      await impatient.close(500);
+    }
+  });
+
   it('frozen at connect time: the client gets error 2003 after connectMs', async () => {
     const impatient = await startTestProxy(server.url, { timeouts: { connectMs: 500 } });
     try {

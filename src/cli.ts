@@ -196,10 +196,14 @@ async function runJournalReplay(args: StartArgs): Promise<void> {
     target: config.target,
     stateDir: config.stateDir,
     logger,
+    rename: config.scope.rename,
+    progress: { out: process.stderr, tty: process.stderr.isTTY === true },
   });
   for (const t of result.tables) {
     process.stdout.write(
-      `${t.table}: ${t.examined} rows examined, ${t.replaced} replaced, ${t.deleted} deleted\n`,
+      t.error === undefined
+        ? `${t.table}: ${t.rowsCompared} rows compared, ${t.differing} differing, ${t.fixed} repaired\n`
+        : `${t.table}: not repaired: ${t.error}\n`,
     );
   }
   process.stdout.write(

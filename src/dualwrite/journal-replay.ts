@@ -1,101 +1,62 @@
-import mysql, { type Connection } from 'mysql2/promise';
-import { parseServerUrl } from '../config.js';
+import type { Writable } from 'node:stream';
 import type { Logger } from '../log.js';
-import { type SyncResult, syncTable } from '../verify/table-sync.js';
-import { type JournalEntry, journalPath, rewriteJournal, snapshotJournal } from './repair-journal.js';
+import type { RenameMap } from '../sql/rename.js';
+import { openPool } from '../verify/connections.js';
+import { journalPass } from '../verify/journal-check.js';
+import type { PassContext } from '../verify/pass-context.js';
+import { createProgress } from '../verify/progress.js';
+import { hashKindOf } from '../verify/row-image.js';
+import type { TableOutcome } from '../verify/table-outcome.js';
 
 export interface ReplayResult {
   readonly entries: number;
   readonly fixed: number;
   readonly remaining: number;
-  readonly tables: readonly SyncResult[];
+  readonly tables: readonly TableOutcome[];
 }
 
-async function connect(url: string): Promise<Connection> {
-  const a = parseServerUrl(url);
-  const conn = await mysql.createConnection({
-    host: a.host,
-    port: a.port,
-    user: a.user,
-    password: a.password,
-    timezone: 'Z',
-    charset: 'utf8mb4',
-  });
-  // Rows are copied as the other server has them; its checks already passed there.
-  await conn.query("SET SESSION time_zone = '+00:00', foreign_key_checks = 0, unique_checks = 0");
-  return conn;
-}
-
-function split(name: string, schema: string | undefined): { schema: string; table: string } | undefined {
-  const dot = name.indexOf('.');
-  if (dot > 0) return { schema: name.slice(0, dot), table: name.slice(dot + 1) };
-  return schema ? { schema, table: name } : undefined;
-}
-
-async function baseTables(conn: Connection, schema: string): Promise<string[]> {
-  const [rows] = await conn.query(
-    "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'",
-    [schema],
-  );
-  return (rows as { TABLE_NAME: string }[]).map((r) => r.TABLE_NAME);
-}
+const NO_RENAMES: RenameMap = { schemas: {}, tables: {} };
 
 /**
- * Re-applies the repair journal from the primary's current rows: every table an entry names is
- * brought level on the server that missed the write (whole schema when the entry has no table),
- * and the entries fixed are removed. Entries appended while this runs are kept.
+ * `tandem journal replay`: re-applies the repair journal from the current rows of the server
+ * that has them, and removes the entries it fixed (lines appended meanwhile are kept).
+ *
+ * It is the reconciler's journal pass with repairs on: an entry with keys has just those rows
+ * repaired, one without has its tables compared chunk by chunk and the differing rows repaired.
+ * Every repair locks the rows on both servers in the dual writer's order and compares again
+ * under the locks (verify/key-repair.ts), so a replay can run while tandem keeps mirroring
+ * writes: it never puts back an older value over a write that landed meanwhile.
  */
 export async function replayJournal(opts: {
   source: string;
   target: string;
   stateDir: string;
   logger: Logger;
+  rename?: RenameMap;
+  /** Progress lines go here (stderr from the CLI); none when undefined. */
+  progress?: { out: Writable; tty: boolean };
 }): Promise<ReplayResult> {
-  const file = journalPath(opts.stateDir);
-  const { entries, readUpTo } = await snapshotJournal(file);
-  if (entries.length === 0) return { entries: 0, fixed: 0, remaining: 0, tables: [] };
-  const conns = { source: await connect(opts.source), target: await connect(opts.target) };
-  const results: SyncResult[] = [];
-  const done = new Map<string, boolean>();
-  const remaining: JournalEntry[] = [];
+  const pool = await openPool({ source: opts.source, target: opts.target });
   try {
-    for (const entry of entries) {
-      const missed = entry.server;
-      const from = conns[missed === 'target' ? 'source' : 'target'];
-      const to = conns[missed];
-      let names = entry.tables.map((t) => split(t, entry.schema));
-      if (names.length === 0 && entry.schema) {
-        names = (await baseTables(from, entry.schema)).map((table) => ({ schema: entry.schema!, table }));
-      }
-      if (names.length === 0 || names.some((n) => n === undefined)) {
-        opts.logger.warn({ entry }, 'journal entry names no table or schema; left for tandem verify');
-        remaining.push(entry);
-        continue;
-      }
-      let ok = true;
-      for (const n of names as { schema: string; table: string }[]) {
-        const key = `${missed}:${n.schema}.${n.table}`;
-        if (!done.has(key)) {
-          try {
-            results.push(await syncTable(from, to, n.schema, n.table));
-            done.set(key, true);
-          } catch (err) {
-            opts.logger.warn({ table: key, err: (err as Error).message }, 'could not repair table');
-            done.set(key, false);
-          }
-        }
-        ok &&= done.get(key) === true;
-      }
-      if (!ok) remaining.push(entry);
+    const ctx: PassContext = {
+      pool,
+      hash: await hashKindOf(pool.source, pool.target),
+      fix: true,
+      // Each entry repairs from the server that did not miss it; journalPass sets this per table.
+      from: 'source',
+      chunkTimeMs: 500,
+      maxRowsPerSecond: 0,
+      recheckMs: 0,
+      progress: opts.progress
+        ? createProgress(opts.progress.out, opts.progress.tty)
+        : { start() {}, update() {}, done() {} },
+    };
+    const r = await journalPass(ctx, opts.stateDir, opts.rename ?? NO_RENAMES);
+    for (const t of r.outcomes) {
+      if (t.error !== undefined) opts.logger.warn({ table: t.table, err: t.error }, 'could not repair table');
     }
+    return { entries: r.entries, fixed: r.resolved, remaining: r.remaining, tables: r.outcomes };
   } finally {
-    await Promise.all([conns.source.end(), conns.target.end()]);
+    await pool.close();
   }
-  await rewriteJournal(file, readUpTo, remaining);
-  return {
-    entries: entries.length,
-    fixed: entries.length - remaining.length,
-    remaining: remaining.length,
-    tables: results,
-  };
 }

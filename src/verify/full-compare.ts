@@ -7,8 +7,8 @@ import { Findings, type PassContext } from './pass-context.js';
 import { checksumSelect } from './row-image.js';
 import { type TableOutcome, TableTally } from './table-outcome.js';
 import type { TableShape } from './table-shape.js';
-import { syncTable } from './table-sync.js';
 import { bothBucketSums, LEAF_ROWS, narrowByValue, type Sum, totalRows } from './value-buckets.js';
+import { copyWholeTable } from './whole-table.js';
 
 /**
  * The full compare, after pt-table-checksum: the table is cut into key ranges ("chunks");
@@ -148,7 +148,7 @@ async function chunked(ctx: PassContext, shape: TableShape, tally: TableTally): 
 
 /**
  * Without a unique key rows cannot be told apart: the table is summed as a whole, and a repair
- * copies it whole in one transaction (syncTable).
+ * copies it whole in one transaction (copyWholeTable).
  */
 async function wholeTable(ctx: PassContext, shape: TableShape, tally: TableTally): Promise<void> {
   tally.note('no primary or NOT NULL unique key: compared as a whole');
@@ -163,6 +163,6 @@ async function wholeTable(ctx: PassContext, shape: TableShape, tally: TableTally
   }
   const to = ctx.from === 'source' ? 'target' : 'source';
   const src = shape.pair[ctx.from];
-  await syncTable(ctx.pool[ctx.from], ctx.pool[to], src.schema, src.table, shape.pair[to]);
+  await copyWholeTable(ctx.pool[ctx.from], ctx.pool[to], src.schema, src.table, shape.pair[to]);
   tally.tableDiffers(detail, true);
 }

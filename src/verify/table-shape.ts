@@ -1,9 +1,8 @@
-import type { Connection } from 'mysql2/promise';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { ServerPool } from './connections.js';
 import { qualified } from './key-range.js';
 import { type ColumnInfo, copySql, imageSql, readColumns } from './row-image.js';
 import type { TablePair } from './table-list.js';
-import { keyColumns } from './table-sync.js';
 import { VerifyError } from './verify-error.js';
 
 /**
@@ -32,6 +31,22 @@ export interface SideSql {
   /** One exact read expression per compared column, for copying rows to the other server. */
   readonly copy: readonly string[];
   readonly columnInfo: readonly ColumnInfo[];
+}
+
+/** The primary key's columns, else those of the first unique key; empty when there is neither. */
+export async function keyColumns(conn: Connection, schema: string, table: string): Promise<string[]> {
+  const [rows] = await conn.query<RowDataPacket[]>({
+    rowsAsArray: true,
+    sql: `SELECT s.COLUMN_NAME AS c FROM information_schema.STATISTICS s
+      WHERE s.TABLE_SCHEMA = ? AND s.TABLE_NAME = ? AND s.NON_UNIQUE = 0
+        AND s.INDEX_NAME = (SELECT MIN(INDEX_NAME) FROM information_schema.STATISTICS
+          WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0
+          AND (INDEX_NAME = 'PRIMARY' OR NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS
+            WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY')))
+      ORDER BY s.SEQ_IN_INDEX`,
+    values: [schema, table, schema, table, schema, table],
+  });
+  return (rows as unknown as unknown[][]).map((r) => String(r[0]));
 }
 
 async function estimate(conn: Connection, schema: string, table: string): Promise<number> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { type CopyLoadOptions, copyLoad, type LoadSummary } from '../../src/load/copy-load.js';
 import { Scope } from '../../src/routing/scope.js';
-import { exactReadOptions } from '../../src/verify/table-sync.js';
+import { exactRead } from '../../src/verify/connections.js';
 
 /** Helpers for the load tests: a copy with test defaults, and exact comparisons of both sides. */
 
@@ -63,12 +63,12 @@ export async function checksum(port: number, table: string): Promise<string> {
   return String(rows[0]?.Checksum);
 }
 
-/** Every row, ordered by its key, values as the server's own text or bytes (exactReadOptions). */
+/** Every row, ordered by its key, values as the server's own text or bytes (exactRead). */
 export async function exactRows(port: number, table: string, order: string): Promise<unknown[][]> {
   const c = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root' });
   try {
     await c.query("SET time_zone = '+00:00'");
-    const [rows] = await c.query({ sql: `SELECT * FROM ${table} ORDER BY ${order}`, ...exactReadOptions });
+    const [rows] = await c.query({ sql: `SELECT * FROM ${table} ORDER BY ${order}`, ...exactRead });
     return rows as unknown as unknown[][];
   } finally {
     c.destroy();

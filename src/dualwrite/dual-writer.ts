@@ -1,10 +1,12 @@
 import { type BackendLink, LinkLostError, type LinkResponse } from '../backend/backend-link.js';
 import type { Logger } from '../log.js';
 import { metrics } from '../metrics.js';
+import { COM } from '../protocol/constants.js';
 import { MysqlError } from '../protocol/errors.js';
 import { decodeErr, encodeErr } from '../protocol/packets/err.js';
 import { decodeOk, type OkPacket } from '../protocol/packets/ok.js';
 import { decodeTextRows } from '../protocol/text-result.js';
+import { type MissedRows, missedRows } from './missed-keys.js';
 import {
   type Pins,
   pinStatement,
@@ -229,11 +231,24 @@ export class DualWriter {
     }
 
     if (failure?.conflict) return this.deadlock(primary, secondary, failure.reason);
+    // The rows this statement wrote, for a journal entry about it alone: not when the secondary
+    // lost a transaction that holds earlier writes too.
+    const rows = (f: SecondaryFailure | undefined): MissedRows | undefined =>
+      f?.txLost && !req.wrap
+        ? undefined
+        : rowsWritten(req, generated ? String(okOf(result)?.lastInsertId ?? '') : undefined);
     if (!failure && req.inexact)
-      await this.record(secondaryName, req.schema, req.tables, req.fingerprint, req.inexact);
+      await this.record(secondaryName, req.schema, req.tables, req.fingerprint, req.inexact, rows(undefined));
     if (failure) {
       if (this.policy === 'strict') return this.undo(primary, secondary, req, secondaryName, failure.reason);
-      await this.record(secondaryName, req.schema, req.tables, req.fingerprint, failure.reason);
+      await this.record(
+        secondaryName,
+        req.schema,
+        req.tables,
+        req.fingerprint,
+        failure.reason,
+        rows(failure),
+      );
     }
     if (!req.wrap) return outcome(result.bytes!, result.tracker.status, failure);
     const committing = primary.send(COMMIT);
@@ -252,13 +267,20 @@ export class DualWriter {
     if (committed.tracker.error) {
       // The secondary has the row and the primary does not: the journal must say so.
       const why = `primary COMMIT failed: ${decodeErr(committed.tracker.error).message}`;
-      await this.record(secondaryName, req.schema, req.tables, req.fingerprint, why);
+      await this.record(secondaryName, req.schema, req.tables, req.fingerprint, why, rows(undefined));
       return outcome(committed.bytes!, undefined, { reason: why, txLost: false });
     }
     if (secondaryCommitFailure) {
       // Journaled before the client learns that its write stands.
       failure = secondaryCommitFailure;
-      await this.record(secondaryName, req.schema, req.tables, req.fingerprint, failure.reason);
+      await this.record(
+        secondaryName,
+        req.schema,
+        req.tables,
+        req.fingerprint,
+        failure.reason,
+        rows(undefined),
+      );
     }
     const status = committed.tracker.status;
     return outcome(withFinalStatus(result.bytes!, status), status, failure && { ...failure, txLost: false });
@@ -390,12 +412,33 @@ export class DualWriter {
     tables: readonly string[],
     statement: string,
     reason: string,
+    rows?: MissedRows,
   ): Promise<void> {
-    const entry: JournalEntry = { at: new Date().toISOString(), server, schema, tables, reason, statement };
+    const entry: JournalEntry = {
+      at: new Date().toISOString(),
+      server,
+      schema,
+      tables,
+      reason,
+      statement,
+      ...(rows && {
+        keyColumns: rows.columns,
+        keys: rows.rows,
+        assigned: rows.assigned,
+        otherUniqueKeys: rows.otherUniqueKeys,
+        ...(rows.insertId !== undefined && { insertId: rows.insertId }),
+      }),
+    };
     metrics.secondaryErrors.labels(server).inc();
     await this.journal.append(entry);
     this.log.warn({ server, tables, reason }, 'secondary missed a write; journaled');
   }
+}
+
+/** The rows a one-table text statement names (missed-keys.ts); `insertId` when it generated ids. */
+function rowsWritten(req: WriteRequest, insertId: string | undefined): MissedRows | undefined {
+  if (req.tables.length !== 1 || req.primaryPayload[0] !== COM.QUERY) return undefined;
+  return missedRows(req.primaryPayload.toString('utf8', 1), insertId || undefined);
 }
 
 /** An ERR packet after which the server has rolled back the whole transaction. */

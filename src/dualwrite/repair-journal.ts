@@ -3,8 +3,9 @@ import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
- * What the secondary missed. `keys` when the rows are known (primary-key values, column order
- * as in `keyColumns`); otherwise the statement, and replay re-copies the whole table(s).
+ * What the secondary missed. `keys` when the statement's text names the rows (integer values of
+ * the columns in `keyColumns`, see missed-keys.ts); replay repairs just those rows when they
+ * hold the table's key, and compares the whole table(s) otherwise.
  */
 export interface JournalEntry {
   readonly at: string;
@@ -14,6 +15,12 @@ export interface JournalEntry {
   readonly reason: string;
   readonly keyColumns?: readonly string[];
   readonly keys?: readonly (readonly unknown[])[];
+  /** Columns the statement assigned: a key column among them moves rows, so keys do not suffice. */
+  readonly assigned?: readonly string[];
+  /** REPLACE or ON DUPLICATE KEY UPDATE: keys suffice only for a table with no other unique key. */
+  readonly otherUniqueKeys?: boolean;
+  /** The id a one-row INSERT generated: its key, where the key is the auto-increment column. */
+  readonly insertId?: string;
   /** The statement's fingerprint (literals replaced), never its literals. */
   readonly statement?: string;
 }

@@ -1,5 +1,10 @@
 import type { Connection } from 'mysql2/promise';
-import { journalPath, rewriteJournal, snapshotJournal } from '../dualwrite/repair-journal.js';
+import {
+  type JournalEntry,
+  journalPath,
+  rewriteJournal,
+  snapshotJournal,
+} from '../dualwrite/repair-journal.js';
 import type { RenameMap } from '../sql/rename.js';
 import type { ServerName } from './connections.js';
 import { fullCompare } from './full-compare.js';
@@ -29,11 +34,10 @@ interface Work {
   readonly pair: TablePair;
   /** The server the entry says missed the write: repairs go to it. */
   readonly missed: ServerName;
-  /** Keys to check, or undefined for the whole table. */
-  keys: Map<string, KeyValues> | undefined;
-  /** The key columns the entries' keys are given in. */
-  keyColumns: readonly string[] | undefined;
+  /** The entries that name the table, by index. */
   readonly entries: Set<number>;
+  /** Some entry names several tables, or none of its rows: the whole table is compared. */
+  whole: boolean;
 }
 
 function split(name: string, schema: string | undefined): { schema: string; table: string } | undefined {
@@ -51,10 +55,60 @@ async function tablesOf(conn: Connection, schema: string): Promise<string[]> {
   return (rows as unknown[][]).map((r) => String(r[0]));
 }
 
-function sameColumns(a: readonly string[] | undefined, b: readonly string[]): boolean {
-  return (
-    a !== undefined && a.length === b.length && a.every((c, i) => c.toLowerCase() === b[i]!.toLowerCase())
-  );
+/** What decides whether an entry's rows are the table's keys. */
+interface KeyFacts {
+  /** Every key column is of an integer type, so integer literals name rows exactly. */
+  readonly integerKey: boolean;
+  /** The key is the table's auto-increment column (then a generated id is a key). */
+  readonly autoIncrementKey: boolean;
+  /** Another unique key than the key: REPLACE and upserts may reach rows through it. */
+  readonly otherUnique: boolean;
+}
+
+const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
+
+async function keyFacts(
+  conn: Connection,
+  schema: string,
+  table: string,
+  key: readonly string[],
+): Promise<KeyFacts> {
+  const [cols] = await conn.query({
+    rowsAsArray: true,
+    sql: 'SELECT COLUMN_NAME, DATA_TYPE, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+    values: [schema, table],
+  });
+  const byName = new Map((cols as string[][]).map((c) => [String(c[0]).toLowerCase(), c]));
+  const keyCols = key.map((k) => byName.get(k.toLowerCase()));
+  const [unique] = await conn.query({
+    rowsAsArray: true,
+    sql: 'SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0',
+    values: [schema, table],
+  });
+  return {
+    integerKey: keyCols.every((c) => c !== undefined && INTEGER_TYPES.has(String(c[1]).toLowerCase())),
+    autoIncrementKey: keyCols.length === 1 && /auto_increment/i.test(String(keyCols[0]?.[2] ?? '')),
+    otherUnique: Number((unique as unknown[][])[0]?.[0] ?? 0) > 1,
+  };
+}
+
+/**
+ * The keys an entry's rows name, in the order of `key`; undefined when they do not name every
+ * row the statement may have changed (see missed-keys.ts), and the table is compared whole.
+ */
+function entryKeys(entry: JournalEntry, key: readonly string[], facts: KeyFacts): KeyValues[] | undefined {
+  if (key.length === 0 || !facts.integerKey) return undefined;
+  const lower = (c: string) => c.toLowerCase();
+  const keyLower = key.map(lower);
+  if (entry.assigned?.some((c) => keyLower.includes(lower(c)))) return undefined;
+  if (entry.otherUniqueKeys && facts.otherUnique) return undefined;
+  const out: KeyValues[] = [];
+  const at = keyLower.map((k) => (entry.keyColumns ?? []).map(lower).indexOf(k));
+  if (entry.keys && at.every((i) => i >= 0)) {
+    for (const row of entry.keys) out.push(at.map((i) => BigInt(String(row[i]))));
+  }
+  if (entry.insertId !== undefined && facts.autoIncrementKey) out.push([BigInt(entry.insertId)]);
+  return out.length > 0 ? out : undefined;
 }
 
 export async function journalPass(
@@ -88,17 +142,13 @@ export async function journalPass(
         w = {
           pair: pairFor(n.schema, n.table, rename),
           missed: entry.server,
-          keys: new Map(),
-          keyColumns: entry.keyColumns,
           entries: new Set(),
+          whole: false,
         };
         work.set(id, w);
       }
       w.entries.add(index);
-      // Keys only help while every entry for the table has them; one without means the whole table.
-      if (w.keys && entry.keys && names.length === 1 && sameColumns(entry.keyColumns, w.keyColumns ?? [])) {
-        for (const k of entry.keys) w.keys.set(keyString(k), k);
-      } else w.keys = undefined;
+      if (names.length !== 1 || (!entry.keys && entry.insertId === undefined)) w.whole = true;
     }
   }
 
@@ -110,10 +160,10 @@ export async function journalPass(
     let outcome: TableOutcome;
     try {
       const shape = await describeTable(ctx.pool, w.pair);
-      outcome =
-        w.keys && shape.key.length > 0 && sameColumns(w.keyColumns, shape.key)
-          ? await checkKeys(local, shape, [...w.keys.values()])
-          : { ...(await fullCompare(local, shape)), method: 'journal' };
+      const keys = w.whole ? undefined : await keysOf(ctx, w, shape, entries);
+      outcome = keys
+        ? await checkKeys(local, shape, keys)
+        : { ...(await fullCompare(local, shape)), method: 'journal' };
     } catch (err) {
       outcome = new TableTally(w.pair.label, 'journal', []).finish((err as Error).message);
     }
@@ -130,6 +180,24 @@ export async function journalPass(
     resolved: entries.length - remaining.length,
     remaining: remaining.length,
   };
+}
+
+/** Every entry's keys for one table, or undefined when one of them needs the whole table. */
+async function keysOf(
+  ctx: PassContext,
+  w: Work,
+  shape: TableShape,
+  entries: readonly JournalEntry[],
+): Promise<KeyValues[] | undefined> {
+  if (shape.key.length === 0) return undefined;
+  const facts = await keyFacts(ctx.pool.source, w.pair.source.schema, w.pair.source.table, shape.key);
+  const keys = new Map<string, KeyValues>();
+  for (const i of w.entries) {
+    const found = entryKeys(entries[i]!, shape.key, facts);
+    if (!found) return undefined;
+    for (const k of found) keys.set(keyString(k), k);
+  }
+  return [...keys.values()];
 }
 
 async function checkKeys(ctx: PassContext, shape: TableShape, keys: KeyValues[]): Promise<TableOutcome> {

@@ -50,6 +50,13 @@ interface Stats {
   lockWaitTimeouts: number;
 }
 
+/** What happened between two snapshots of the counters. */
+function since(now: Stats, then: Stats | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(now) as (keyof Stats)[]) out[k] = now[k] - (then?.[k] ?? 0);
+  return out;
+}
+
 /** An error the server may give any client on these rows; anything else fails the test. */
 class Retry extends Error {}
 
@@ -63,6 +70,8 @@ function row(): number {
 
 /** Each worker's statement in flight (or last), for a report when they stall. */
 const inFlight = new Map<mysql.Connection, string>();
+/** Each worker's tries of its current step, for the same report: a livelock retries, a hang does not. */
+const attempts = new Map<mysql.Connection, number>();
 
 async function run(c: mysql.Connection, stats: Stats, sql: string, params: unknown[] = []): Promise<void> {
   inFlight.set(c, `${sql}${params.length ? ` ${JSON.stringify(params)}` : ''}`);
@@ -138,6 +147,7 @@ async function worker(port: number, db: string, w: number, deadline: number, sta
         ? Array.from({ length: 2 + Math.floor(Math.random() * 3) }, () => hotWrite(w, step)).flat()
         : hotWrite(w, step);
       for (let attempt = 0; ; attempt++) {
+        attempts.set(c, attempt);
         try {
           if (explicit) {
             await run(c, stats, pick(['BEGIN', 'START TRANSACTION']));
@@ -161,6 +171,7 @@ async function worker(port: number, db: string, w: number, deadline: number, sta
     }
   } finally {
     inFlight.delete(c);
+    attempts.delete(c);
     await c.end();
   }
 }
@@ -208,12 +219,19 @@ describe('conflicting writes from many connections', () => {
       const port = proxy.port;
       inFlight.clear();
       let watchdog: NodeJS.Timeout | undefined;
+      let atDeadline: Stats | undefined;
+      const snapshot = setTimeout(() => {
+        atDeadline = { ...stats };
+      }, DURATION_MS);
       const stalled = new Promise<never>((_, reject) => {
         watchdog = setTimeout(() => {
-          const stuck = [...inFlight.values()].map((sql) => `  ${sql}`).join('\n');
+          const stuck = [...inFlight.entries()]
+            .map(([c, sql]) => `  ${sql} (try ${(attempts.get(c) ?? 0) + 1})`)
+            .join('\n');
           reject(
             new Error(
-              `workers still busy ${STALL_MS} ms after the deadline; statements in flight:\n${stuck}`,
+              `workers still busy ${STALL_MS} ms after the deadline; since the deadline ` +
+                `${JSON.stringify(since(stats, atDeadline))}; statements in flight:\n${stuck}`,
             ),
           );
         }, DURATION_MS + STALL_MS);
@@ -229,6 +247,7 @@ describe('conflicting writes from many connections', () => {
         throw err;
       } finally {
         clearTimeout(watchdog);
+        clearTimeout(snapshot);
       }
       const elapsed = Date.now() - started;
 

@@ -233,22 +233,17 @@ export class DualWriter {
     if (failure?.conflict) return this.deadlock(primary, secondary, failure.reason);
     // The rows this statement wrote, for a journal entry about it alone: not when the secondary
     // lost a transaction that holds earlier writes too.
-    const rows = (f: SecondaryFailure | undefined): MissedRows | undefined =>
-      f?.txLost && !req.wrap
-        ? undefined
-        : rowsWritten(req, generated ? String(okOf(result)?.lastInsertId ?? '') : undefined);
-    if (!failure && req.inexact)
-      await this.record(secondaryName, req.schema, req.tables, req.fingerprint, req.inexact, rows(undefined));
+    const journal = (reason: string, f?: SecondaryFailure): Promise<void> => {
+      const rows =
+        f?.txLost && !req.wrap
+          ? undefined
+          : rowsWritten(req, generated ? String(okOf(result)?.lastInsertId ?? '') : undefined);
+      return this.record(secondaryName, req.schema, req.tables, req.fingerprint, reason, rows);
+    };
+    if (!failure && req.inexact) await journal(req.inexact);
     if (failure) {
       if (this.policy === 'strict') return this.undo(primary, secondary, req, secondaryName, failure.reason);
-      await this.record(
-        secondaryName,
-        req.schema,
-        req.tables,
-        req.fingerprint,
-        failure.reason,
-        rows(failure),
-      );
+      await journal(failure.reason, failure);
     }
     if (!req.wrap) return outcome(result.bytes!, result.tracker.status, failure);
     const committing = primary.send(COMMIT);
@@ -267,20 +262,13 @@ export class DualWriter {
     if (committed.tracker.error) {
       // The secondary has the row and the primary does not: the journal must say so.
       const why = `primary COMMIT failed: ${decodeErr(committed.tracker.error).message}`;
-      await this.record(secondaryName, req.schema, req.tables, req.fingerprint, why, rows(undefined));
+      await journal(why);
       return outcome(committed.bytes!, undefined, { reason: why, txLost: false });
     }
     if (secondaryCommitFailure) {
       // Journaled before the client learns that its write stands.
       failure = secondaryCommitFailure;
-      await this.record(
-        secondaryName,
-        req.schema,
-        req.tables,
-        req.fingerprint,
-        failure.reason,
-        rows(undefined),
-      );
+      await journal(failure.reason);
     }
     const status = committed.tracker.status;
     return outcome(withFinalStatus(result.bytes!, status), status, failure && { ...failure, txLost: false });

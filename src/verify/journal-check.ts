@@ -67,27 +67,21 @@ interface KeyFacts {
 
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
 
-async function keyFacts(
-  conn: Connection,
-  schema: string,
-  table: string,
-  key: readonly string[],
-): Promise<KeyFacts> {
-  const [cols] = await conn.query({
-    rowsAsArray: true,
-    sql: 'SELECT COLUMN_NAME, DATA_TYPE, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
-    values: [schema, table],
-  });
-  const byName = new Map((cols as string[][]).map((c) => [String(c[0]).toLowerCase(), c]));
-  const keyCols = key.map((k) => byName.get(k.toLowerCase()));
+/**
+ * From the columns describeTable() read (the source's), plus whether the table has a unique key
+ * besides its key.
+ */
+async function keyFacts(conn: Connection, shape: TableShape): Promise<KeyFacts> {
+  const info = new Map(shape.sql.source.columnInfo.map((c) => [c.name.toLowerCase(), c]));
+  const keyCols = shape.key.map((k) => info.get(k.toLowerCase()));
   const [unique] = await conn.query({
     rowsAsArray: true,
     sql: 'SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0',
-    values: [schema, table],
+    values: [shape.pair.source.schema, shape.pair.source.table],
   });
   return {
-    integerKey: keyCols.every((c) => c !== undefined && INTEGER_TYPES.has(String(c[1]).toLowerCase())),
-    autoIncrementKey: keyCols.length === 1 && /auto_increment/i.test(String(keyCols[0]?.[2] ?? '')),
+    integerKey: keyCols.every((c) => c !== undefined && INTEGER_TYPES.has(c.dataType)),
+    autoIncrementKey: keyCols.length === 1 && keyCols[0]?.autoIncrement === true,
     otherUnique: Number((unique as unknown[][])[0]?.[0] ?? 0) > 1,
   };
 }
@@ -190,7 +184,7 @@ async function keysOf(
   entries: readonly JournalEntry[],
 ): Promise<KeyValues[] | undefined> {
   if (shape.key.length === 0) return undefined;
-  const facts = await keyFacts(ctx.pool.source, w.pair.source.schema, w.pair.source.table, shape.key);
+  const facts = await keyFacts(ctx.pool.source, shape);
   const keys = new Map<string, KeyValues>();
   for (const i of w.entries) {
     const found = entryKeys(entries[i]!, shape.key, facts);

@@ -32,6 +32,8 @@ export interface ColumnInfo {
   readonly charset: string | null;
   /** VIRTUAL or STORED generated: derived from the other columns, never written. */
   readonly generated: boolean;
+  /** AUTO_INCREMENT: a generated id names its row. */
+  readonly autoIncrement: boolean;
 }
 
 /** Row hash: 64 bits from CRC32 and CRC32C (MariaDB 10.8+), or from MD5 where CRC32C is missing. */
@@ -73,6 +75,7 @@ export async function readColumns(conn: Connection, schema: string, table: strin
     nullable: r[2] === 'YES',
     charset: r[3] === null ? null : String(r[3]),
     generated: /GENERATED|VIRTUAL|PERSISTENT|STORED/i.test(String(r[4] ?? '')),
+    autoIncrement: /auto_increment/i.test(String(r[4] ?? '')),
   }));
 }
 

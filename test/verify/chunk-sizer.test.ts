@@ -33,6 +33,7 @@ describe('row images', () => {
     nullable: false,
     charset: null,
     generated: false,
+    autoIncrement: false,
     ...extra,
   });
 

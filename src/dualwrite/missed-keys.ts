@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import type mariadbBuild from 'node-sql-parser/build/mariadb.js';
+import { loadDialects } from '../sql/parser-tables.js';
 
 /**
  * The rows a missed write touched, as far as its text says, for the repair journal: replay then
@@ -36,16 +35,11 @@ interface Node {
   readonly [key: string]: unknown;
 }
 
-let parser: InstanceType<typeof mariadbBuild.Parser> | undefined;
-
 function parse(sql: string): Node | undefined {
-  if (!parser) {
-    const require = createRequire(import.meta.url);
-    const mariadb = require('node-sql-parser/build/mariadb.js') as typeof mariadbBuild;
-    parser = new mariadb.Parser();
-  }
+  // MariaDB's grammar, the classifier's (loaded once, on first use).
+  const { parser, option } = loadDialects()[0]!;
   try {
-    const ast = parser.astify(sql, { database: 'MariaDB' }) as unknown;
+    const ast = parser.astify(sql, option) as unknown;
     const one = Array.isArray(ast) ? (ast.length === 1 ? ast[0] : undefined) : ast;
     return one as Node | undefined;
   } catch {

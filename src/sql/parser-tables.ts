@@ -11,14 +11,14 @@ import { type LexOptions, nameOf, type Token, TokenType } from './lexer.js';
  * package's every dialect. MariaDB's grammar is tried first, then MySQL's.
  */
 
-type Dialect = { parser: InstanceType<typeof mariadbBuild.Parser>; option: { database: string } };
+export type Dialect = { parser: InstanceType<typeof mariadbBuild.Parser>; option: { database: string } };
 let dialects: readonly Dialect[] | undefined;
 
 /**
  * Loaded on the first cache miss that needs a parse, not at start: the two grammars weigh
  * about 20 MiB of heap, which a proxy in mode `source` may never need.
  */
-function loadDialects(): readonly Dialect[] {
+export function loadDialects(): readonly Dialect[] {
   if (!dialects) {
     const require = createRequire(import.meta.url);
     const mariadb = require('node-sql-parser/build/mariadb.js') as typeof mariadbBuild;

@@ -197,6 +197,7 @@ async function runJournalReplay(args: StartArgs): Promise<void> {
     stateDir: config.stateDir,
     logger,
     rename: config.scope.rename,
+    pacing: config.verify,
     progress: { out: process.stderr, tty: process.stderr.isTTY === true },
   });
   for (const t of result.tables) {

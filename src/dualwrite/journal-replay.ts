@@ -4,7 +4,7 @@ import type { RenameMap } from '../sql/rename.js';
 import { openPool } from '../verify/connections.js';
 import { journalPass } from '../verify/journal-check.js';
 import type { PassContext } from '../verify/pass-context.js';
-import { createProgress } from '../verify/progress.js';
+import { createProgress, silentProgress } from '../verify/progress.js';
 import { hashKindOf } from '../verify/row-image.js';
 import type { TableOutcome } from '../verify/table-outcome.js';
 
@@ -33,6 +33,8 @@ export async function replayJournal(opts: {
   stateDir: string;
   logger: Logger;
   rename?: RenameMap;
+  /** The reconciler's pacing (config `verify`), for tables compared whole; its defaults otherwise. */
+  pacing?: { chunkTimeMs: number; maxRowsPerSecond: number };
   /** Progress lines go here (stderr from the CLI); none when undefined. */
   progress?: { out: Writable; tty: boolean };
 }): Promise<ReplayResult> {
@@ -44,12 +46,10 @@ export async function replayJournal(opts: {
       fix: true,
       // Each entry repairs from the server that did not miss it; journalPass sets this per table.
       from: 'source',
-      chunkTimeMs: 500,
-      maxRowsPerSecond: 0,
+      chunkTimeMs: opts.pacing?.chunkTimeMs ?? 500,
+      maxRowsPerSecond: opts.pacing?.maxRowsPerSecond ?? 0,
       recheckMs: 0,
-      progress: opts.progress
-        ? createProgress(opts.progress.out, opts.progress.tty)
-        : { start() {}, update() {}, done() {} },
+      progress: opts.progress ? createProgress(opts.progress.out, opts.progress.tty) : silentProgress,
     };
     const r = await journalPass(ctx, opts.stateDir, opts.rename ?? NO_RENAMES);
     for (const t of r.outcomes) {

@@ -24,6 +24,7 @@ import { decodeOk } from '../protocol/packets/ok.js';
 import type { RouterContext } from '../routing/session-router.js';
 import { SessionRouter } from '../routing/session-router.js';
 import { refusedCommandMessage } from './refused-commands.js';
+import { isTruncatedCommand } from './short-commands.js';
 
 export interface SessionContext {
   readonly config: Config;
@@ -411,6 +412,8 @@ export class ClientSession {
     }
     if (payload.length === 0) throw new MalformedPacketError('empty command packet');
     const command = payload[0]!;
+    if (isTruncatedCommand(payload))
+      throw new MalformedPacketError('statement command shorter than its fixed fields');
     const refused = refusedCommandMessage(command);
     if (refused) {
       this.client.write(encodeErr(new MysqlError('ER_UNKNOWN_COM_ERROR', refused), 1));

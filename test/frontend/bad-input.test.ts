@@ -158,6 +158,22 @@ describe('bad input from a client', () => {
     });
   });
 
+  it('statement commands too short to name a statement: ER_MALFORMED_PACKET for that connection only', async () => {
+    await onOwnProxy({}, async (proxy) => {
+      for (const command of [COM.STMT_EXECUTE, COM.STMT_FETCH, COM.STMT_RESET, COM.STMT_CLOSE]) {
+        const c = await RawClient.connect('127.0.0.1', proxy.port);
+        try {
+          c.send(Buffer.from([command, 1]), 0);
+          const err = await c.read();
+          expect(decodeErr(err.payload).errno).toBe(1835);
+          expect(err.seq).toBe(1);
+        } finally {
+          c.destroy();
+        }
+      }
+    });
+  });
+
   it('a client that hangs up in the middle of a large result: its server connection goes away', async () => {
     await onOwnProxy({}, async (proxy) => {
       const c = await RawClient.connect('127.0.0.1', proxy.port);

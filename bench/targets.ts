@@ -46,9 +46,10 @@ export interface TargetOptions {
   readonly tandemNodeFlags?: readonly string[];
   /** Open files tandem may need (two per client connection). */
   readonly tandemOpenFiles?: number;
+  /** Another built checkout of tandem to run instead of this one (bench/ab.ts). */
+  readonly tandemRoot?: string;
 }
 
-/** Extra node flags for every tandem process, e.g. BENCH_TANDEM_NODE_FLAGS='--max-semi-space-size=1'. */
 /**
  * Node flags for tandem: by default those its shebang and Dockerfile use (a 1 MiB young
  * generation), since `node bin/tandem.js` does not read the shebang. BENCH_TANDEM_NODE_FLAGS
@@ -133,7 +134,7 @@ export async function startTarget(
         [
           ...tandemNodeFlagsFromEnv(),
           ...(opts.tandemNodeFlags ?? []),
-          join(REPO, 'bin', 'tandem.js'),
+          join(opts.tandemRoot ?? REPO, 'bin', 'tandem.js'),
           'start',
           '--source',
           `mysql://root@${upstream.host}:${upstream.port}/`,

@@ -33,13 +33,15 @@ export class LinkLostError extends MysqlError {
   }
 }
 
+/** Called once with a command's response, or with the error that lost it. */
+export type LinkCallback = (err: LinkLostError | undefined, response: LinkResponse | undefined) => void;
+
 interface Pending {
   readonly started: number;
   readonly tracker: ResponseTracker;
   readonly sink: ResponseSink | undefined;
   readonly chunks: Buffer[] | undefined;
-  resolve(r: LinkResponse): void;
-  reject(e: Error): void;
+  readonly done: LinkCallback;
 }
 
 /**
@@ -102,25 +104,33 @@ export class BackendLink {
    * `sink` undefined collects the response; `cursor` is COM_STMT_EXECUTE's cursor flag.
    */
   send(payload: Buffer, sink?: ResponseSink, cursor = false): Promise<LinkResponse> {
-    if (this.failure) return Promise.reject(this.failure);
-    const tracker = new ResponseTracker(payload[0]!, this.capabilities, cursor);
-    this.conn.socket.write(framePayload(payload, 0));
-    if (tracker.isDone) return Promise.resolve({ tracker, bytes: undefined });
     const response = new Promise<LinkResponse>((resolve, reject) => {
-      this.queue.push({
-        started: performance.now(),
-        tracker,
-        sink,
-        chunks: sink ? undefined : [],
-        resolve,
-        reject,
-      });
-      if (!this.current) this.startNext();
+      this.request(payload, sink, cursor, (err, r) => (err ? reject(err) : resolve(r!)));
     });
     // Pipelined sends fail together when the link goes; callers await the one that matters and
     // may leave the others, whose rejection is then no unhandled error.
     response.catch(() => {});
     return response;
+  }
+
+  /**
+   * send() with a callback: the hot path of mode `source` (one point select) relays through here,
+   * without the promise and microtask hops that send() adds. `done` runs once, synchronously when
+   * the link is already lost or no response is due, else when the response is complete.
+   */
+  request(payload: Buffer, sink: ResponseSink | undefined, cursor: boolean, done: LinkCallback): void {
+    if (this.failure) {
+      done(this.failure, undefined);
+      return;
+    }
+    const tracker = new ResponseTracker(payload[0]!, this.capabilities, cursor);
+    this.conn.socket.write(framePayload(payload, 0));
+    if (tracker.isDone) {
+      done(undefined, { tracker, bytes: undefined });
+      return;
+    }
+    this.queue.push({ started: performance.now(), tracker, sink, chunks: sink ? undefined : [], done });
+    if (!this.current) this.startNext();
   }
 
   /**
@@ -187,9 +197,10 @@ export class BackendLink {
     }
     const bytes = p.chunks ? Buffer.concat(p.chunks) : undefined;
     this.latency.observe((performance.now() - p.started) / 1000);
+    // The next pipelined command is current before `done` runs: done may send another.
     this.current = undefined;
-    p.resolve({ tracker: p.tracker, bytes });
     this.startNext();
+    p.done(undefined, { tracker: p.tracker, bytes });
   }
 
   /**
@@ -230,7 +241,7 @@ export class BackendLink {
     const all = this.current ? [this.current, ...this.queue] : [...this.queue];
     this.current = undefined;
     this.queue.length = 0;
-    for (const p of all) p.reject(err);
+    for (const p of all) p.done(err, undefined);
     this.onLost(err);
   }
 

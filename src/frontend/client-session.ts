@@ -228,7 +228,10 @@ export class ClientSession {
           );
           return;
         }
-        throw err;
+        // A fault of tandem's own, met while handling this packet: it ends this connection,
+        // not the process that serves every other one.
+        this.onCommandFailed(err);
+        return;
       }
     }
   }
@@ -244,7 +247,8 @@ export class ClientSession {
         this.onClientAuthPacket(p);
         return;
       case 'ready':
-        this.resetIdleTimer();
+        // The idle timer is pushed back when the command is over (becomeReady); firing meanwhile,
+        // it finds the session busy and does nothing.
         this.dispatch(p);
         return;
       case 'busy':
@@ -425,13 +429,14 @@ export class ClientSession {
       return;
     }
     this.phase = 'busy';
-    const done =
-      command === COM.CHANGE_USER ? this.changeUser(payload) : this.router!.handle(payload, this.sink);
-    done.then(
-      () => this.onCommandDone(),
-      (err: unknown) => this.onCommandFailed(err),
-    );
+    if (command === COM.CHANGE_USER) this.changeUser(payload).then(this.commandDone, this.commandDone);
+    else this.router!.handle(payload, this.sink, this.commandDone);
   }
+
+  private readonly commandDone = (err?: unknown): void => {
+    if (err === undefined) this.onCommandDone();
+    else this.onCommandFailed(err);
+  };
 
   /** The client's answer is relayed to the source, which checks the new user; the target follows. */
   private async changeUser(payload: Buffer): Promise<void> {

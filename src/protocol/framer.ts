@@ -40,8 +40,11 @@ export class SequenceError extends Error {
   }
 }
 
+/** One shared empty buffer: `pending` is empty after most reads. */
+const EMPTY = Buffer.alloc(0);
+
 export class PacketFramer {
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = EMPTY;
   /**
    * Chunks that arrived while a physical packet's body was still incomplete, joined only once
    * `awaited` bytes are there: joining on every chunk would copy a 16 MiB packet hundreds of
@@ -65,7 +68,7 @@ export class PacketFramer {
   /** Raw bytes not yet part of a whole packet, handed over when another reader takes the stream. */
   takeRemainder(): Buffer {
     const rest = this.waiting.length === 0 ? this.pending : Buffer.concat([this.pending, ...this.waiting]);
-    this.pending = Buffer.alloc(0);
+    this.pending = EMPTY;
     this.waiting = [];
     this.waitingLength = 0;
     this.awaited = 0;
@@ -78,7 +81,7 @@ export class PacketFramer {
       this.waitingLength += chunk.length;
       if (this.pending.length + this.waitingLength < this.awaited) return [];
       chunk = Buffer.concat([this.pending, ...this.waiting]);
-      this.pending = Buffer.alloc(0);
+      this.pending = EMPTY;
       this.waiting = [];
       this.waitingLength = 0;
       this.awaited = 0;
@@ -119,7 +122,7 @@ export class PacketFramer {
       this.partsLength = 0;
       this.firstSeq = -1;
     }
-    this.pending = off === this.pending.length ? Buffer.alloc(0) : this.pending.subarray(off);
+    this.pending = off === this.pending.length ? EMPTY : this.pending.subarray(off);
     return out;
   }
 }

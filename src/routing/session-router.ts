@@ -1,4 +1,4 @@
-import type { BackendLink, LinkResponse, ResponseSink } from '../backend/backend-link.js';
+import type { BackendLink, LinkCallback, LinkResponse, ResponseSink } from '../backend/backend-link.js';
 import { type DualWriter, endsTransaction } from '../dualwrite/dual-writer.js';
 import { queryPayload } from '../dualwrite/pinning.js';
 import type { Logger } from '../log.js';
@@ -27,6 +27,9 @@ import type { StatementInfo } from './statement-info.js';
 
 type ServerName = 'source' | 'target';
 
+/** Told once when a client command is over: its response has reached the sink, or `err` stopped it. */
+export type CommandDone = (err?: unknown) => void;
+
 export interface RouterContext {
   readonly modes: ModeController;
   readonly writer: DualWriter;
@@ -47,15 +50,19 @@ export interface RouterContext {
 /** Statements whose session effect the secondary must share (SET, USE, ...), in order, for a late connection. */
 const MAX_REPLAY = 256;
 
-const statementCounters = new Map<string, { inc(): void }>();
+const statementCounters = new Map<StatementInfo['kind'], Map<Mode, { inc(): void }>>();
 
-/** tandem_statements_total, with its label children cached: this runs for every statement. */
+/** tandem_statements_total, with its label children cached (by kind, then mode: no key string per statement). */
 function countStatement(kind: StatementInfo['kind'], mode: Mode): void {
-  const key = `${kind}/${mode}`;
-  let counter = statementCounters.get(key);
+  let byMode = statementCounters.get(kind);
+  if (!byMode) {
+    byMode = new Map();
+    statementCounters.set(kind, byMode);
+  }
+  let counter = byMode.get(mode);
   if (!counter) {
     counter = metrics.statements.child(kind, mode, primaryOf(mode));
-    statementCounters.set(key, counter);
+    byMode.set(mode, counter);
   }
   counter.inc();
 }
@@ -170,53 +177,73 @@ export class SessionRouter implements Admission {
     return this.target && !this.target.isBroken ? this.target : undefined;
   }
 
-  handle(payload: Buffer, sink: ResponseSink): Promise<void> {
+  /**
+   * Runs one client command; `done` is called once when its response has reached the sink, or
+   * with the error that stopped it. A callback, not a promise: in mode `source` most commands
+   * complete in the server link's read callback, without a microtask hop (see relayDirect()).
+   */
+  handle(payload: Buffer, sink: ResponseSink, done: CommandDone): void {
     // Outside a transaction a statement waits while a mode switch is under way; inside one it
     // goes on under the mode the transaction began with.
     if (!this.inTransaction && !this.ctx.modes.tryAdmit(this)) {
-      return this.ctx.modes.admit(this).then(() => this.handleAdmitted(payload, sink));
+      this.ctx.modes.admit(this).then(() => this.handleAdmitted(payload, sink, done), done);
+      return;
     }
-    return this.handleAdmitted(payload, sink);
+    this.handleAdmitted(payload, sink, done);
   }
 
-  private handleAdmitted(payload: Buffer, sink: ResponseSink): Promise<void> {
-    const direct = this.relayDirect(payload, sink);
-    const done = direct ? direct.then(this.trackDirect) : this.route(payload, sink);
-    return done.then(this.releaseIfIdle, this.releaseAndThrow);
+  private handleAdmitted(payload: Buffer, sink: ResponseSink, done: CommandDone): void {
+    this.commandDone = done;
+    let direct: boolean;
+    try {
+      direct = this.relayDirect(payload, sink);
+    } catch (err) {
+      this.settle(err);
+      return;
+    }
+    if (!direct) this.route(payload, sink).then(this.settle, this.settle);
   }
 
-  private readonly trackDirect = (r: LinkResponse): void => this.track(r);
-  private readonly releaseIfIdle = (): void => {
+  private commandDone: CommandDone | undefined;
+
+  /** Ends the running command: the session is released between transactions, then told. */
+  private readonly settle = (err?: unknown): void => {
     if (!this.inTransaction) this.ctx.modes.release(this);
+    const done = this.commandDone!;
+    this.commandDone = undefined;
+    done(err);
   };
-  private readonly releaseAndThrow = (err: unknown): never => {
-    if (!this.inTransaction) this.ctx.modes.release(this);
-    throw err;
+
+  private readonly directDone: LinkCallback = (err, r) => {
+    if (r) this.track(r);
+    this.settle(err);
   };
 
   /**
    * The hot path of mode `source`: a statement that needs nothing but the source is relayed
    * without the router's async steps. Anything else (session state, prepared statements not
-   * yet on the source, dual modes) returns undefined and takes route().
+   * yet on the source, dual modes) returns false and takes route().
    */
-  private relayDirect(payload: Buffer, sink: ResponseSink): Promise<LinkResponse> | undefined {
-    if (this.primaryRolledBack || this.modeNow() !== 'source') return undefined;
+  private relayDirect(payload: Buffer, sink: ResponseSink): boolean {
+    if (this.primaryRolledBack || this.modeNow() !== 'source') return false;
     const command = payload[0];
     if (command === COM.QUERY) {
       const info = this.ctx.classify(payload.toString('utf8', 1), this.lexOptions());
-      if (info.kind === 'session' || info.localInfile || info.database !== undefined) return undefined;
+      if (info.kind === 'session' || info.localInfile || info.database !== undefined) return false;
       countStatement(info.kind, 'source');
-      return this.source.send(payload, sink);
+      this.source.request(payload, sink, false, this.directDone);
+      return true;
     }
     if (command === COM.STMT_EXECUTE) {
       const st = this.statementOf(payload);
-      if (!st || st.serverIds.source === undefined) return undefined;
+      if (!st || st.serverIds.source === undefined) return false;
       this.noteTypes(payload, st);
       countStatement(st.info.kind, 'source');
       const cursor = (payload[5]! & CURSOR_TYPE.READ_ONLY) !== 0;
-      return this.source.send(this.executePayload(payload, st, 'source'), sink, cursor);
+      this.source.request(this.executePayload(payload, st, 'source'), sink, cursor, this.directDone);
+      return true;
     }
-    return undefined;
+    return false;
   }
 
   /** Parameter types an execute carries are kept, for servers that have not seen them. */

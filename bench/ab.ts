@@ -21,7 +21,10 @@ const USAGE = `node --import tsx bench/ab.ts --base DIR [options]
   --rounds N       side-by-side runs (default 5)
   --time S         seconds per run (default 20)
   --threads N      sysbench threads per build (default 8)
-  --tag NAME       results go to bench/results/<date>-ab-NAME.json|md`;
+  --base-flags F   node flags added for the base build only (e.g. --max-semi-space-size=4)
+  --flags F        node flags added for this checkout's build only
+  --tag NAME       results go to bench/results/<date>-ab-NAME.json|md
+Both builds get BENCH_TANDEM_NODE_FLAGS (default --max-semi-space-size=1) before those.`;
 
 const DATABASE = 'sbtest';
 const DATA = { tables: 2, tableSize: 10_000 };
@@ -70,6 +73,8 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '5' },
       time: { type: 'string', default: '20' },
       threads: { type: 'string', default: '8' },
+      'base-flags': { type: 'string', default: '' },
+      flags: { type: 'string', default: '' },
       tag: { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -99,6 +104,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < rounds; i++) {
       const dir = join(server.dir, `round-${i}`);
       const roots = { base: baseRoot, candidate: REPO };
+      const flags = { base: values['base-flags'], candidate: values.flags };
       const order = i % 2 === 0 ? (['base', 'candidate'] as const) : (['candidate', 'base'] as const);
       const targets: Partial<Record<'base' | 'candidate', Target>> = {};
       for (const side of order) {
@@ -106,6 +112,7 @@ async function main(): Promise<void> {
           dir: join(dir, side),
           haproxyThreads: 1,
           tandemRoot: roots[side],
+          tandemNodeFlags: flags[side].split(/\s+/).filter(Boolean),
         });
       }
       try {
@@ -162,7 +169,7 @@ async function main(): Promise<void> {
     const md = [
       `# tandem A/B, ${today()}`,
       '',
-      `Base: \`${baseRoot}\`; candidate: this checkout. sysbench oltp_point_select, ${threads} threads against each, both at once, ${seconds} s, ${rounds} rounds; ${DATA.tables} tables x ${DATA.tableSize} rows.`,
+      `Base: \`${baseRoot}\` ${values['base-flags']}; candidate: this checkout ${values.flags}. sysbench oltp_point_select, ${threads} threads against each, both at once, ${seconds} s, ${rounds} rounds; ${DATA.tables} tables x ${DATA.tableSize} rows.`,
       '',
       markdownTable(header, rows),
       '',

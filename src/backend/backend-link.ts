@@ -80,8 +80,11 @@ export class BackendLink {
     const rest = conn.detach();
     conn.socket.on('data', (chunk: Buffer) => {
       noteServerRead(chunk.length);
-      this.armTimer();
+      const before = this.current;
       this.relay.push(chunk);
+      // A response still under way after this read is pushed back from now; one that ended here
+      // needs nothing (the next command arms the timer itself).
+      if (this.current !== undefined && this.current === before) this.armTimer();
     });
     conn.socket.on('close', () => this.fail(`${conn.label} server closed the connection`));
     if (rest.length > 0) this.relay.push(rest);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { replayJournal } from '../../src/dualwrite/journal-replay.js';
 import { RepairJournal, readJournal } from '../../src/dualwrite/repair-journal.js';
 import { createLogger } from '../../src/log.js';
+import { startTestProxy } from '../harness/proxy.js';
 
 const source = `mysql://root@127.0.0.1:${inject('sourcePort')}/`;
 const target = `mysql://root@127.0.0.1:${inject('targetPort')}/`;
@@ -90,5 +91,70 @@ describe('journal replay', () => {
     const checksum = `CHECKSUM TABLE ${DB}.t, ${DB}.nokey`;
     expect(await on(target, checksum)).toEqual(await on(source, checksum));
     expect(await readJournal(join(stateDir, 'repair-journal.jsonl'))).toEqual([]);
+  });
+});
+
+describe('journal replay of a table without a key', () => {
+  const db = 'jr_keyless';
+  const stateDir = mkdtempSync(join(tmpdir(), 'tandem-journal-'));
+
+  afterAll(async () => {
+    for (const url of [source, target]) await on(url, `DROP DATABASE IF EXISTS ${db}`);
+  });
+
+  it('copies it whole while tandem mirrors writes to it, and the servers end equal', async () => {
+    const proxy = await startTestProxy(source, { target, mode: 'dual-source' });
+    try {
+      const app = `mysql://root@127.0.0.1:${proxy.port}/`;
+      await on(
+        app,
+        `DROP DATABASE IF EXISTS ${db}; CREATE DATABASE ${db}; CREATE TABLE ${db}.log (w INT, i INT, v VARCHAR(20))`,
+      );
+      // 20,000 rows on both, then the target loses some, as after a failed dual write.
+      const values = Array.from({ length: 20_000 }, (_, i) => `(-1, ${i}, 'seed')`).join(', ');
+      await on(app, `INSERT INTO ${db}.log VALUES ${values}`);
+      await on(target, `DELETE FROM ${db}.log WHERE i % 1000 = 0`);
+      const journal = new RepairJournal(stateDir);
+      await journal.append({
+        at: new Date().toISOString(),
+        server: 'target',
+        schema: db,
+        tables: ['log'],
+        reason: 'test',
+        statement: 'INSERT INTO log VALUES (?)',
+      });
+      await journal.close();
+
+      let writing = true;
+      let written = 0;
+      const workers = Array.from({ length: 4 }, async (_, w) => {
+        const c = await mysql.createConnection({ uri: app, database: db });
+        try {
+          for (let i = 0; writing; i++) {
+            await c.query('INSERT INTO log VALUES (?, ?, ?)', [w, i, 'live']);
+            if (i % 3 === 2)
+              await c.query('UPDATE log SET v = ? WHERE w = ? AND i = ?', ['updated', w, i - 1]);
+            written++;
+          }
+        } finally {
+          await c.end();
+        }
+      });
+      // Writes are under way before the replay reads the table.
+      while (written < 20) await new Promise((r) => setTimeout(r, 10));
+      const result = await replayJournal({ source, target, stateDir, logger: createLogger('silent') });
+      const duringReplay = written;
+      await new Promise((r) => setTimeout(r, 100));
+      writing = false;
+      await Promise.all(workers);
+      expect(result).toMatchObject({ entries: 1, fixed: 1, remaining: 0 });
+      expect(written).toBeGreaterThan(duringReplay);
+      const sql = `SELECT w, i, v FROM ${db}.log ORDER BY w, i, v`;
+      expect(await on(target, sql)).toEqual(await on(source, sql));
+      const checksum = `CHECKSUM TABLE ${db}.log`;
+      expect(await on(target, checksum)).toEqual(await on(source, checksum));
+    } finally {
+      await proxy.close(500);
+    }
   });
 });

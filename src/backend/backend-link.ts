@@ -81,7 +81,14 @@ export class BackendLink {
     conn.socket.on('data', (chunk: Buffer) => {
       noteServerRead(chunk.length);
       const before = this.current;
-      this.relay.push(chunk);
+      try {
+        this.relay.push(chunk);
+      } catch (err) {
+        // A response tandem cannot follow (a malformed packet, one after the end): this link is
+        // no longer in step with its server, so it is dropped and the command gets 2013.
+        this.fail(`malformed response from the ${conn.label} server: ${(err as Error).message}`);
+        return;
+      }
       // A response still under way after this read is pushed back from now; one that ended here
       // needs nothing (the next command arms the timer itself).
       if (this.current !== undefined && this.current === before) this.armTimer();

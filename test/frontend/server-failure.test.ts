@@ -2,6 +2,7 @@ import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningProxy } from '../../src/index.js';
 import type { MariaDbInstance } from '../../src/sandbox/mariadb-instance.js';
+import { startCorruptingRelay } from '../harness/corrupting-relay.js';
 import { startTestProxy } from '../harness/proxy.js';
 import { startServer, stopAll } from '../harness/servers.js';
 
@@ -136,5 +137,26 @@ describe('when the source fails', () => {
     const deadline = Date.now() + 1000;
     while (proxy.connectionCount() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(proxy.connectionCount()).toBe(0);
+  });
+
+  it('a response tandem cannot follow: that client gets error 2013, every other connection goes on', async () => {
+    const relay = await startCorruptingRelay(server.host, server.port);
+    const own = await startTestProxy(`mysql://root@127.0.0.1:${relay.port}/`);
+    try {
+      const victim = await connectViaProxy(own.port);
+      const bystander = await connectViaProxy(own.port);
+      // A column count announced as a 2-byte integer (0xfc) whose bytes never come.
+      relay.connections[0]!.replaceNextAnswer(Buffer.from([0x01, 0x00, 0x00, 0x01, 0xfc]));
+      const r = await settle(victim.query('SELECT 1'));
+      expect(r.error?.errno).toBe(2013);
+      const [rows] = await bystander.query<RowDataPacket[]>('SELECT 6 * 7 AS answer');
+      expect(rows).toEqual([{ answer: 42 }]);
+      const late = await connectViaProxy(own.port);
+      expect((await late.query<RowDataPacket[]>('SELECT 1 AS one'))[0]).toEqual([{ one: 1 }]);
+      for (const c of [victim, bystander, late]) c.destroy();
+    } finally {
+      await own.close(500);
+      await relay.close();
+    }
   });
 });

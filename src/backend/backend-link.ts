@@ -8,8 +8,13 @@ import type { ServerConnection } from './server-connection.js';
 
 /** Where a response's raw bytes go: the client (relayed as they arrive) or a buffer. */
 export interface ResponseSink {
-  /** Returns false when the receiver is full; the link then pauses its socket until resume(). */
+  /**
+   * Returns false when the receiver is full; the link then pauses its socket until resume().
+   * `bytes` may lie in a read buffer that is reused: kept past the call, see holdsBytes().
+   */
   write(bytes: Buffer): boolean;
+  /** True when the last write() still references its bytes (queued, not yet with the kernel). */
+  holdsBytes(): boolean;
   /** The server waits for the client: LOCAL INFILE data, or an authentication answer. */
   onClientTurn?(verdict: 'infile' | 'auth', link: BackendLink): void;
 }
@@ -77,9 +82,7 @@ export class BackendLink {
       (bytes) => this.onBytes(bytes),
       (verdict) => this.onVerdict(verdict),
     );
-    const rest = conn.detach();
-    conn.socket.on('data', (chunk: Buffer) => {
-      noteServerRead(chunk.length);
+    const rest = conn.detach((chunk) => {
       const before = this.current;
       try {
         this.relay.push(chunk);
@@ -188,10 +191,19 @@ export class BackendLink {
     const p = this.current;
     if (!p) return;
     if (p.chunks) {
-      p.chunks.push(bytes);
+      // A copy: the read buffer is reused, and a collected response outlives the read.
+      p.chunks.push(Buffer.from(bytes));
       return;
     }
-    if (!p.sink!.write(bytes) && !this.paused) {
+    const sink = p.sink!;
+    const full = !sink.write(bytes);
+    if (sink.holdsBytes()) {
+      // The client did not take them at once: they stay queued, so the next read needs a buffer
+      // of its own, and this one becomes garbage once written (read-garbage.ts).
+      this.conn.reads.keep();
+      noteServerRead(this.conn.reads.size);
+    }
+    if (full && !this.paused) {
       this.paused = true;
       this.conn.socket.pause();
     }

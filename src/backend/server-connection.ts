@@ -14,6 +14,14 @@ import { decodeAuthSwitchRequest } from '../protocol/packets/auth-switch-request
 import { decodeErr } from '../protocol/packets/err.js';
 import { encodeHandshakeResponse } from '../protocol/packets/handshake-response.js';
 import { decodeHandshakeV10, type HandshakeV10 } from '../protocol/packets/handshake-v10.js';
+import { ReadBuffer } from '../protocol/read-buffer.js';
+
+/**
+ * Each server connection reads into a buffer of this size, reused (read-buffer.ts): node's own
+ * read size, so that a large result streams in as few reads as before. An idle connection
+ * holds it, but only the pages a read has written count in RSS.
+ */
+const SERVER_READ_BYTES = 64 * 1024;
 
 /**
  * One TCP connection to a MySQL/MariaDB server. During the handshake it reads whole packets
@@ -25,9 +33,11 @@ export class ServerConnection {
   private readonly queue: LogicalPacket[] = [];
   private waiter: { resolve: (p: LogicalPacket) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
-  private readonly onData = (chunk: Buffer) => {
+  /** Where reads go: the handshake's packet reader, then the link that took the socket over. */
+  private reader: (chunk: Buffer) => void = (chunk) => {
     try {
-      for (const p of this.framer.push(chunk)) this.deliver(p);
+      // Copied: the packets wait in the queue past the next read into the reused buffer.
+      for (const p of this.framer.push(Buffer.from(chunk))) this.deliver(p);
     } catch (err) {
       this.fail(err as Error);
     }
@@ -36,17 +46,19 @@ export class ServerConnection {
   private constructor(
     readonly socket: Socket,
     readonly label: string,
+    /** The socket's reads; a chunk is valid until the next read unless `reads.keep()` is called. */
+    readonly reads: ReadBuffer,
   ) {
     socket.setNoDelay(true);
-    socket.on('data', this.onData);
     socket.on('error', (err) => this.fail(err));
     socket.on('close', () => this.fail(lost(`${label} server closed the connection`)));
   }
 
   /** Connects and reads the server's initial handshake. */
   static async open(host: string, port: number, label: string, timeoutMs: number): Promise<ServerConnection> {
-    const socket = connect({ host, port });
-    const conn = new ServerConnection(socket, label);
+    const reads = new ReadBuffer(SERVER_READ_BYTES, (chunk) => conn.reader(chunk));
+    const socket = connect({ host, port, onread: reads.onread });
+    const conn = new ServerConnection(socket, label, reads);
     const timer = setTimeout(
       () =>
         socket.destroy(
@@ -107,9 +119,12 @@ export class ServerConnection {
     this.socket.write(framePayload(payload, seq));
   }
 
-  /** Stops packet reading; returns the bytes received and not yet read, to be relayed raw. */
-  detach(): Buffer {
-    this.socket.off('data', this.onData);
+  /**
+   * Stops packet reading and sends every later read to `reader`; returns the bytes received and
+   * not yet read, to be relayed raw.
+   */
+  detach(reader: (chunk: Buffer) => void): Buffer {
+    this.reader = reader;
     const queued = this.queue.splice(0).map((p) => framePayload(p.payload, p.seq));
     return Buffer.concat([...queued, this.framer.takeRemainder()]);
   }

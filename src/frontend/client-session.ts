@@ -450,6 +450,9 @@ export class ClientSession {
 
   private readonly sink: ResponseSink = {
     write: (bytes) => this.client.write(bytes),
+    // TLS encrypts the bytes; whether it may hold them unencrypted meanwhile is node's affair,
+    // so they are taken as held.
+    holdsBytes: () => this.tls || this.client.writableLength > 0,
     onClientTurn: (verdict, link) => {
       this.awaitingClient = verdict;
       this.turnLink = link;

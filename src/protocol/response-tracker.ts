@@ -51,7 +51,10 @@ export class ResponseTracker {
   private readonly binary: boolean;
   /** Status flags from the last OK or EOF seen. */
   status = 0;
-  /** The last OK packet's payload (small), for callers that need affected rows or insert ids. */
+  /**
+   * The last OK packet's payload (small), for callers that need affected rows or insert ids.
+   * This and `error` are copies: the bytes the tracker reads may lie in a reused read buffer.
+   */
   lastOk: Buffer | undefined;
   /** Set when the response ended with an ERR packet. */
   error: Buffer | undefined;
@@ -120,7 +123,7 @@ export class ResponseTracker {
         if (first === 0xff) return this.fail(payload);
         if (first === 0xfe && (this.deprecateEof ? length < 0xffffff : length < 9)) {
           this.status = eofOrOkStatus(payload);
-          if (this.deprecateEof) this.lastOk = payload;
+          if (this.deprecateEof) this.lastOk = Buffer.from(payload);
           return this.endOfResult();
         }
         return 'more';
@@ -140,14 +143,14 @@ export class ResponseTracker {
         return 'more';
       case 'auth':
         if (first === 0x00) {
-          this.lastOk = payload;
+          this.lastOk = Buffer.from(payload);
           return this.finish();
         }
         if (first === 0xff) return this.fail(payload);
         return 'auth';
       case 'single':
         if (first === 0xff) return this.fail(payload);
-        if (first === 0x00) this.lastOk = payload;
+        if (first === 0x00) this.lastOk = Buffer.from(payload);
         return this.finish();
       case 'done':
         throw new Error('response packet after the end of the response');
@@ -165,7 +168,7 @@ export class ResponseTracker {
       return this.remaining > 0 ? this.to('prepare-params') : this.afterPrepareParamsEof();
     }
     if (first === 0x00 && length < ROW_ONLY_LENGTH) {
-      this.lastOk = payload;
+      this.lastOk = Buffer.from(payload);
       this.status = okStatus(payload);
       return this.endOfResult();
     }
@@ -204,7 +207,7 @@ export class ResponseTracker {
   }
 
   private fail(payload: Buffer): Verdict {
-    this.error = payload;
+    this.error = Buffer.from(payload);
     return this.finish();
   }
 

@@ -36,8 +36,8 @@ export class ServerConnection {
   /** Where reads go: the handshake's packet reader, then the link that took the socket over. */
   private reader: (chunk: Buffer) => void = (chunk) => {
     try {
-      // Copied: the packets wait in the queue past the next read into the reused buffer.
-      for (const p of this.framer.push(Buffer.from(chunk))) this.deliver(p);
+      // The framer copies what it returns: the packets wait in the queue past the next read.
+      for (const p of this.framer.push(chunk)) this.deliver(p);
     } catch (err) {
       this.fail(err as Error);
     }

@@ -6,6 +6,9 @@ import { MAX_PACKET_PAYLOAD } from './constants.js';
  * exactly 0xffffff bytes is followed by another of the same logical packet).
  * It knows nothing of what the payloads mean.
  * https://mariadb.com/kb/en/0-packet/
+ *
+ * A pushed chunk is borrowed: it may lie in a socket's reused read buffer (read-buffer.ts), which
+ * the next read overwrites. Whatever the framer keeps past push() or returns from it is a copy.
  */
 export interface LogicalPacket {
   /** Sequence id of the first physical packet. */
@@ -76,8 +79,10 @@ export class PacketFramer {
   }
 
   push(chunk: Buffer): LogicalPacket[] {
+    /** `pending` is a buffer of the framer's own (a join), not the borrowed chunk. */
+    let owned = this.pending.length > 0;
     if (this.awaited > 0) {
-      this.waiting.push(chunk);
+      this.waiting.push(Buffer.from(chunk));
       this.waitingLength += chunk.length;
       if (this.pending.length + this.waitingLength < this.awaited) return [];
       chunk = Buffer.concat([this.pending, ...this.waiting]);
@@ -85,6 +90,7 @@ export class PacketFramer {
       this.waiting = [];
       this.waitingLength = 0;
       this.awaited = 0;
+      owned = true;
     }
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const out: LogicalPacket[] = [];
@@ -115,14 +121,18 @@ export class PacketFramer {
         this.partsLength += len;
         continue;
       }
-      const payload =
-        this.parts.length === 0 ? body : Buffer.concat([...this.parts, body], this.partsLength + len);
+      // Never a view of the borrowed chunk; a small command's copy comes from node's shared pool.
+      let payload: Buffer;
+      if (this.parts.length > 0) payload = Buffer.concat([...this.parts, body], this.partsLength + len);
+      else payload = owned ? body : Buffer.from(body);
       out.push({ seq: this.firstSeq, lastSeq: this.lastSeq, payload });
       this.parts = [];
       this.partsLength = 0;
       this.firstSeq = -1;
     }
-    this.pending = off === this.pending.length ? EMPTY : this.pending.subarray(off);
+    // The start of a packet still to come is kept, as a copy unless `pending` is a join already.
+    if (off === this.pending.length) this.pending = EMPTY;
+    else this.pending = owned ? this.pending.subarray(off) : Buffer.from(this.pending.subarray(off));
     return out;
   }
 }

@@ -187,6 +187,42 @@ describe('PacketFramer', () => {
     });
   });
 
+  describe('treats every chunk as borrowed: a socket reuses its read buffer', () => {
+    /** Pushes the stream through one buffer, overwritten with garbage after each push. */
+    function throughOneBuffer(f: PacketFramer, stream: Buffer, size: number): LogicalPacket[] {
+      const reused = Buffer.alloc(size);
+      const got: LogicalPacket[] = [];
+      for (let off = 0; off < stream.length; off += size) {
+        const n = stream.copy(reused, 0, off, off + size);
+        got.push(...f.push(reused.subarray(0, n)));
+        reused.fill(0xee);
+      }
+      return got;
+    }
+
+    it('so that payloads returned earlier stay intact after the next read', () => {
+      const packets = [0, 1, 2, 3, 4, 5].map((i) => physical(patterned(5 + i * 3), 0));
+      const got = throughOneBuffer(new PacketFramer(1024), Buffer.concat(packets), 16);
+      expect(got.map((p) => p.payload.toString('hex'))).toEqual(
+        [0, 1, 2, 3, 4, 5].map((i) => patterned(5 + i * 3).toString('hex')),
+      );
+    });
+
+    it('so that a packet begun in one read and ended in later ones is whole', () => {
+      const payload = patterned(200_000);
+      const got = throughOneBuffer(new PacketFramer(1 << 20), framePayload(payload, 0), 4096);
+      expect(got).toHaveLength(1);
+      expect(got[0]!.payload.equals(payload)).toBe(true);
+    });
+
+    it('so that the remainder it hands over is the bytes received', () => {
+      const f = new PacketFramer(1024);
+      const stream = physical(Buffer.from('partial'), 0);
+      throughOneBuffer(f, stream.subarray(0, 8), 8);
+      expect(f.takeRemainder().equals(stream.subarray(0, 8))).toBe(true);
+    });
+  });
+
   it('hands over the bytes of an incomplete packet with takeRemainder', () => {
     const f = new PacketFramer(1024);
     const stream = Buffer.concat([physical(Buffer.from('one'), 0), physical(Buffer.from('two'), 1)]);

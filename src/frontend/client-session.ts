@@ -21,9 +21,11 @@ import {
 } from '../protocol/packets/handshake-response.js';
 import { encodeHandshakeV10 } from '../protocol/packets/handshake-v10.js';
 import { decodeOk } from '../protocol/packets/ok.js';
+import { ReadBuffer } from '../protocol/read-buffer.js';
 import type { RouterContext } from '../routing/session-router.js';
 import { SessionRouter } from '../routing/session-router.js';
 import { refusedCommandMessage } from './refused-commands.js';
+import { withReusedReads } from './reused-read-socket.js';
 import { isTruncatedCommand } from './short-commands.js';
 
 export interface SessionContext {
@@ -69,6 +71,12 @@ type Phase =
 /** Commands queued while one is running (clients may pipeline); past this, reading pauses. */
 const MAX_QUEUED_COMMANDS = 32;
 
+/**
+ * A client connection's read buffer: commands are small, and a large one (a BLOB, LOCAL INFILE
+ * data) only takes more reads. Only the pages a read has written count in RSS.
+ */
+const CLIENT_READ_BYTES = 16 * 1024;
+
 /^\s*(?:(?:\/\*[\s\S]*?\*\/|#[^\n]*\n|--\s[^\n]*\n)\s*)*load\s+data\s+(?:\w+\s+)*?local\s/i;
 
 let nextSessionId = 1;
@@ -109,11 +117,16 @@ export class ClientSession {
     socket: Socket,
     private readonly ctx: SessionContext,
   ) {
-    this.client = socket;
     this.framer = new PacketFramer(ctx.config.maxPacketSize);
     this.log = ctx.logger.child({ conn: this.id });
-    socket.setNoDelay(true);
-    this.attachClient(socket);
+    // The socket arrives paused (the listener's pauseOnConnect). Without TLS it is read into a
+    // reused buffer; a TLS socket (a wrapper around this one) is read through 'data'.
+    const reads = new ReadBuffer(CLIENT_READ_BYTES, (chunk) => this.onClientData(chunk));
+    const reusing = ctx.secureContext ? undefined : withReusedReads(socket, reads);
+    this.client = reusing ?? socket;
+    this.client.setNoDelay(true);
+    this.attachClient(this.client, reusing === undefined);
+    if (reusing === undefined) socket.resume();
   }
 
   get serverLinks(): { source: number; target: number } {
@@ -169,8 +182,8 @@ export class ClientSession {
     this.clientSeq = 1;
   }
 
-  private attachClient(socket: Socket): void {
-    socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
+  private attachClient(socket: Socket, dataEvents: boolean): void {
+    if (dataEvents) socket.on('data', (chunk: Buffer) => this.onClientData(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       // A client hanging up is normal, not an error worth a log line.
       if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE')
@@ -309,7 +322,7 @@ export class ClientSession {
     const secure = new TLSSocket(raw, { isServer: true, secureContext: this.ctx.secureContext! });
     this.client = secure;
     this.tls = true;
-    this.attachClient(secure);
+    this.attachClient(secure, true);
   }
 
   private sendToBackend(payload: Buffer): void {

@@ -44,7 +44,8 @@ export class Listener {
       renames: config.scope.rename,
       openTarget: (spec, replay) => openTargetLink(config, spec, replay, logger),
     };
-    this.server = createServer({ noDelay: true }, (socket) => {
+    // Paused on connect: the session decides how the socket is read (reused-read-socket.ts).
+    this.server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => {
       if (this.draining) {
         socket.destroy();
         return;

@@ -59,6 +59,9 @@ export function executeFor(
       addTypes,
       payload.subarray(flagAt + 1),
     ]);
+  } else if (payload.readUInt32LE(1) === serverId) {
+    // Often the server numbered the statement as tandem did: nothing to rewrite, nothing to copy.
+    return payload;
   } else out = Buffer.from(payload);
   out.writeUInt32LE(serverId, 1);
   return out;

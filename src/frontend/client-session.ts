@@ -534,18 +534,36 @@ export class ClientSession {
     if (this.phase === 'ready') this.resetIdleTimer();
   }
 
+  /**
+   * Counts the command as done and, after the first, keeps the idle check ticking. No timer is
+   * pushed back per command (a refresh re-inserts it into node's timer list, measurable per
+   * point select): a tick every quarter of idleMs notes whether a command ended since the last
+   * one, and the fourth quiet tick in a row closes the session, idle then for at least idleMs
+   * and less than 1.25 x idleMs.
+   */
   private resetIdleTimer(): void {
-    if (this.idleTimer) {
-      this.idleTimer.refresh();
+    this.commandsDone++;
+    if (this.idleTimer) return;
+    this.idleTimer = setInterval(this.idleTick, Math.max(1, Math.floor(this.ctx.config.timeouts.idleMs / 4)));
+    this.idleTimer.unref();
+  }
+
+  private commandsDone = 0;
+  private commandsSeen = -1;
+  private quietTicks = 0;
+
+  private readonly idleTick = (): void => {
+    // Busy sessions are not idle: only time between commands counts.
+    if (this.phase !== 'ready' || this.commandsDone !== this.commandsSeen) {
+      this.commandsSeen = this.commandsDone;
+      this.quietTicks = 0;
       return;
     }
-    this.idleTimer = setTimeout(() => {
-      // Busy sessions are not idle: the timer only acts between commands.
-      if (this.phase !== 'ready') return;
-      this.closeReason = 'idle timeout';
-      this.shutdownIdle();
-    }, this.ctx.config.timeouts.idleMs);
-  }
+    if (++this.quietTicks < 4) return;
+    clearInterval(this.idleTimer);
+    this.closeReason = 'idle timeout';
+    this.shutdownIdle();
+  };
 
   /** Sends an ERR packet and, for a fatal error, closes this connection (and only this one). */
   private fatal(err: MysqlError, seq: number): void {
@@ -580,7 +598,7 @@ export class ClientSession {
     const wasBusy = this.phase === 'busy';
     this.phase = 'closed';
     clearTimeout(this.handshakeTimer);
-    clearTimeout(this.idleTimer);
+    clearInterval(this.idleTimer);
     // Mid-response a server connection is in an unknown state; otherwise it gets COM_QUIT.
     if (this.source) this.source.close(wasBusy);
     else this.backend?.destroy();

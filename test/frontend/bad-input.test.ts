@@ -89,6 +89,28 @@ describe('bad input from a client', () => {
     });
   });
 
+  it('a session that goes quiet after its commands: closed no sooner than idleMs after the last', async () => {
+    await onOwnProxy({ timeouts: { idleMs: 400 } }, async (proxy) => {
+      const c = await RawClient.connect('127.0.0.1', proxy.port);
+      let closed = 0;
+      c.socket.once('close', () => {
+        closed = Date.now();
+      });
+      // Busy for three idle timeouts: never closed meanwhile.
+      for (let i = 0; i < 12; i++) {
+        await c.command(comQuery('DO 1'));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(closed).toBe(0);
+      await c.command(comQuery('DO 1'));
+      const last = Date.now();
+      for (let i = 0; i < 100 && closed === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(closed).toBeGreaterThan(0);
+      expect(closed - last).toBeGreaterThanOrEqual(390);
+      expect(closed - last).toBeLessThan(1200);
+    });
+  });
+
   it('a packet declaring 100 MB with maxPacketSize 1 MB: ER_NET_PACKET_TOO_LARGE, then close', async () => {
     await onOwnProxy({ maxPacketSize: 1024 * 1024 }, async (proxy) => {
       const c = await RawClient.connect('127.0.0.1', proxy.port);

@@ -95,4 +95,35 @@ describe('a client that reads slowly', () => {
       busy.destroy();
     }
   }, 60_000);
+
+  it('is not cut off by serverMs while it keeps the server waiting: the server is not the silent one', async () => {
+    const impatient = await startTestProxy(source.url, { timeouts: { serverMs: 300 } });
+    const direct = connect(source.port);
+    const slow = connect(impatient.port);
+    try {
+      const expected = await hashResult(direct, 'SELECT * FROM t ORDER BY id', 0);
+      // Two pauses of a second each: the server socket stays paused far beyond serverMs.
+      const q = slow.query('SELECT * FROM t ORDER BY id');
+      const h = createHash('sha256');
+      let rows = 0;
+      const got = await new Promise<{ hash: string; rows: number }>((resolve, reject) => {
+        q.on('result', (row) => {
+          h.update(JSON.stringify(row));
+          rows++;
+          if (rows === 100 || rows === 6000) {
+            slow.pause();
+            void sleep(1000).then(() => slow.resume());
+          }
+        });
+        q.on('error', reject);
+        slow.on('error', reject);
+        q.on('end', () => resolve({ hash: h.digest('hex'), rows }));
+      });
+      expect(got).toEqual(expected);
+    } finally {
+      direct.destroy();
+      slow.destroy();
+      await impatient.close(500);
+    }
+  }, 60_000);
 });

@@ -134,20 +134,12 @@ export class BackendLink {
    * the link is already lost or no response is due, else when the response is complete.
    */
   request(payload: Buffer, sink: ResponseSink | undefined, cursor: boolean, done: LinkCallback): void {
-    this.requestFrame(framePayload(payload, 0), sink, cursor, done);
-  }
-
-  /**
-   * request() for a command framed already: one physical packet, sequence id 0, header included
-   * (a client's command relayed as it came, see LogicalPacket.frame).
-   */
-  requestFrame(frame: Buffer, sink: ResponseSink | undefined, cursor: boolean, done: LinkCallback): void {
     if (this.failure) {
       done(this.failure, undefined);
       return;
     }
-    const tracker = new ResponseTracker(frame[4]!, this.capabilities, cursor);
-    this.conn.socket.write(frame);
+    const tracker = new ResponseTracker(payload[0]!, this.capabilities, cursor);
+    this.conn.socket.write(framePayload(payload, 0));
     if (tracker.isDone) {
       done(undefined, { tracker, bytes: undefined });
       return;

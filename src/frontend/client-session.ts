@@ -443,7 +443,7 @@ export class ClientSession {
     }
     this.phase = 'busy';
     if (command === COM.CHANGE_USER) this.changeUser(payload).then(this.commandDone, this.commandDone);
-    else this.router!.handle(payload, this.sink, this.commandDone, p.frame);
+    else this.router!.handle(payload, this.sink, this.commandDone);
   }
 
   private readonly commandDone = (err?: unknown): void => {

@@ -16,11 +16,6 @@ export interface LogicalPacket {
   /** Sequence id of the last physical packet (differs from seq for packets of 16 MiB and more). */
   readonly lastSeq: number;
   readonly payload: Buffer;
-  /**
-   * The physical packet as received, header included, when the logical packet is one physical
-   * packet: a command relayed as it came needs no framing again (`payload` lies inside it).
-   */
-  readonly frame: Buffer | undefined;
 }
 
 /**
@@ -110,7 +105,7 @@ export class PacketFramer {
         this.awaited = 4 + len;
         break;
       }
-      const start = off;
+      const body = this.pending.subarray(off + 4, off + 4 + len);
       off += 4 + len;
       if (this.firstSeq >= 0 && seq !== ((this.lastSeq + 1) & 0xff)) {
         throw new SequenceError(
@@ -122,27 +117,15 @@ export class PacketFramer {
       this.lastSeq = seq;
       if (len === MAX_PACKET_PAYLOAD) {
         // Copy: the part must outlive `pending`, which the next push replaces.
-        this.parts.push(Buffer.from(this.pending.subarray(start + 4, off)));
+        this.parts.push(Buffer.from(body));
         this.partsLength += len;
         continue;
       }
       // Never a view of the borrowed chunk; a small command's copy comes from node's shared pool.
-      let frame: Buffer | undefined;
       let payload: Buffer;
-      if (this.parts.length > 0) {
-        payload = Buffer.concat(
-          [...this.parts, this.pending.subarray(start + 4, off)],
-          this.partsLength + len,
-        );
-      } else {
-        if (owned) frame = this.pending.subarray(start, off);
-        else {
-          frame = Buffer.allocUnsafe(off - start);
-          this.pending.copy(frame, 0, start, off);
-        }
-        payload = frame.subarray(4);
-      }
-      out.push({ seq: this.firstSeq, lastSeq: this.lastSeq, payload, frame });
+      if (this.parts.length > 0) payload = Buffer.concat([...this.parts, body], this.partsLength + len);
+      else payload = owned ? body : Buffer.from(body);
+      out.push({ seq: this.firstSeq, lastSeq: this.lastSeq, payload });
       this.parts = [];
       this.partsLength = 0;
       this.firstSeq = -1;

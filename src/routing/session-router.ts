@@ -182,26 +182,21 @@ export class SessionRouter implements Admission {
    * with the error that stopped it. A callback, not a promise: in mode `source` most commands
    * complete in the server link's read callback, without a microtask hop (see relayDirect()).
    */
-  handle(payload: Buffer, sink: ResponseSink, done: CommandDone, frame?: Buffer): void {
+  handle(payload: Buffer, sink: ResponseSink, done: CommandDone): void {
     // Outside a transaction a statement waits while a mode switch is under way; inside one it
     // goes on under the mode the transaction began with.
     if (!this.inTransaction && !this.ctx.modes.tryAdmit(this)) {
-      this.ctx.modes.admit(this).then(() => this.handleAdmitted(payload, sink, done, frame), done);
+      this.ctx.modes.admit(this).then(() => this.handleAdmitted(payload, sink, done), done);
       return;
     }
-    this.handleAdmitted(payload, sink, done, frame);
+    this.handleAdmitted(payload, sink, done);
   }
 
-  private handleAdmitted(
-    payload: Buffer,
-    sink: ResponseSink,
-    done: CommandDone,
-    frame: Buffer | undefined,
-  ): void {
+  private handleAdmitted(payload: Buffer, sink: ResponseSink, done: CommandDone): void {
     this.commandDone = done;
     let direct: boolean;
     try {
-      direct = this.relayDirect(payload, sink, frame);
+      direct = this.relayDirect(payload, sink);
     } catch (err) {
       this.settle(err);
       return;
@@ -227,18 +222,16 @@ export class SessionRouter implements Admission {
   /**
    * The hot path of mode `source`: a statement that needs nothing but the source is relayed
    * without the router's async steps. Anything else (session state, prepared statements not
-   * yet on the source, dual modes) returns false and takes route(). `frame`, the client's packet
-   * as it came (header included), is relayed as it is where nothing in it changes.
+   * yet on the source, dual modes) returns false and takes route().
    */
-  private relayDirect(payload: Buffer, sink: ResponseSink, frame: Buffer | undefined): boolean {
+  private relayDirect(payload: Buffer, sink: ResponseSink): boolean {
     if (this.primaryRolledBack || this.modeNow() !== 'source') return false;
     const command = payload[0];
     if (command === COM.QUERY) {
       const info = this.ctx.classify(payload.toString('utf8', 1), this.lexOptions());
       if (info.kind === 'session' || info.localInfile || info.database !== undefined) return false;
       countStatement(info.kind, 'source');
-      if (frame) this.source.requestFrame(frame, sink, false, this.directDone);
-      else this.source.request(payload, sink, false, this.directDone);
+      this.source.request(payload, sink, false, this.directDone);
       return true;
     }
     if (command === COM.STMT_EXECUTE) {
@@ -247,9 +240,7 @@ export class SessionRouter implements Admission {
       this.noteTypes(payload, st);
       countStatement(st.info.kind, 'source');
       const cursor = (payload[5]! & CURSOR_TYPE.READ_ONLY) !== 0;
-      const out = this.executePayload(payload, st, 'source');
-      if (frame && out === payload) this.source.requestFrame(frame, sink, cursor, this.directDone);
-      else this.source.request(out, sink, cursor, this.directDone);
+      this.source.request(this.executePayload(payload, st, 'source'), sink, cursor, this.directDone);
       return true;
     }
     return false;

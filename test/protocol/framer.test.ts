@@ -37,18 +37,6 @@ describe('PacketFramer', () => {
     expect(f.buffered).toBe(0);
   });
 
-  it('keeps a one-part packet as received, header included, for relaying it unframed', () => {
-    const f = new PacketFramer(1024);
-    const one = physical(Buffer.from('abc'), 0);
-    const two = physical(Buffer.from('de'), 0);
-    const out = f.push(Buffer.concat([one, two]));
-    expect(out.map((p) => p.frame?.toString('hex'))).toEqual([one.toString('hex'), two.toString('hex')]);
-    expect(out[0]!.payload.buffer).toBe(out[0]!.frame!.buffer);
-    const big = new PacketFramer(64 * 1024 * 1024);
-    big.push(physical(Buffer.alloc(MAX), 0));
-    expect(big.push(physical(Buffer.from('x'), 1))[0]!.frame).toBeUndefined();
-  });
-
   it('joins a payload of exactly 0xffffff bytes with the empty packet that ends it', () => {
     const payload = patterned(MAX);
     const f = new PacketFramer(64 * 1024 * 1024);

@@ -531,7 +531,7 @@ export class ClientSession {
       }
     }
     if (this.queue.length < MAX_QUEUED_COMMANDS) this.client.resume();
-    if (this.phase === 'ready') this.resetIdleTimer();
+    if (this.phase === 'ready') this.countCommandDone();
   }
 
   /**
@@ -541,7 +541,7 @@ export class ClientSession {
    * one, and the fourth quiet tick in a row closes the session, idle then for at least idleMs
    * and less than 1.25 x idleMs.
    */
-  private resetIdleTimer(): void {
+  private countCommandDone(): void {
     this.commandsDone++;
     if (this.idleTimer) return;
     this.idleTimer = setInterval(this.idleTick, Math.max(1, Math.floor(this.ctx.config.timeouts.idleMs / 4)));

@@ -79,7 +79,7 @@ export class PacketFramer {
   }
 
   push(chunk: Buffer): LogicalPacket[] {
-    /** `pending` is a buffer of the framer's own (a join), not the borrowed chunk. */
+    // `pending` is a buffer of the framer's own (a join), not the borrowed chunk.
     let owned = this.pending.length > 0;
     if (this.awaited > 0) {
       this.waiting.push(Buffer.from(chunk));

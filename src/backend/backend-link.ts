@@ -139,7 +139,7 @@ export class BackendLink {
       return;
     }
     const tracker = new ResponseTracker(payload[0]!, this.capabilities, cursor);
-    this.conn.socket.write(framePayload(payload, 0));
+    this.conn.write(framePayload(payload, 0));
     if (tracker.isDone) {
       done(undefined, { tracker, bytes: undefined });
       return;
@@ -162,7 +162,7 @@ export class BackendLink {
 
   /** Client data in answer to an 'infile' or 'auth' turn, relayed with its own sequence id. */
   sendClientData(payload: Buffer, seq: number): void {
-    this.conn.socket.write(framePayload(payload, seq));
+    this.conn.write(framePayload(payload, seq));
     const tracker = this.current?.tracker;
     if (this.waitingForClient && tracker) {
       // An empty packet ends LOCAL INFILE data; then the server answers as to a statement.

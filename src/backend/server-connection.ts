@@ -7,6 +7,7 @@ import {
 } from '../protocol/auth/caching-sha2-password.js';
 import { NATIVE_PASSWORD, nativePasswordToken } from '../protocol/auth/mysql-native-password.js';
 import { CLIENT } from '../protocol/constants.js';
+import { DirectWriter } from '../protocol/direct-writer.js';
 import { MysqlError } from '../protocol/errors.js';
 import { type LogicalPacket, PacketFramer } from '../protocol/framer.js';
 import { framePayload } from '../protocol/packet-writer.js';
@@ -31,6 +32,7 @@ export class ServerConnection {
   greeting!: HandshakeV10;
   private readonly framer = new PacketFramer(1 << 30);
   private readonly queue: LogicalPacket[] = [];
+  private readonly writer: DirectWriter;
   private waiter: { resolve: (p: LogicalPacket) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
   /** Where reads go: the handshake's packet reader, then the link that took the socket over. */
@@ -49,6 +51,8 @@ export class ServerConnection {
     /** The socket's reads; a chunk is valid until the next read unless `reads.keep()` is called. */
     readonly reads: ReadBuffer,
   ) {
+    // Commands to a server are framed into buffers of their own, so nothing waits on a drain.
+    this.writer = new DirectWriter(socket, () => {});
     socket.setNoDelay(true);
     socket.on('error', (err) => this.fail(err));
     socket.on('close', () => this.fail(lost(`${label} server closed the connection`)));
@@ -116,7 +120,12 @@ export class ServerConnection {
   }
 
   writePacket(payload: Buffer, seq: number): void {
-    this.socket.write(framePayload(payload, seq));
+    this.write(framePayload(payload, seq));
+  }
+
+  /** Raw bytes to the server (whole framed packets), in order with every other write. */
+  write(bytes: Buffer): void {
+    this.writer.write(bytes);
   }
 
   /**

@@ -6,6 +6,7 @@ import type { Config, ServerAddress } from '../config.js';
 import type { Logger } from '../log.js';
 import { CACHING_SHA2, encryptPasswordWithPublicKey } from '../protocol/auth/caching-sha2-password.js';
 import { CLIENT, COM, PROXY_CAPABILITIES, PROXY_MARIADB_CAPABILITIES } from '../protocol/constants.js';
+import { DirectWriter } from '../protocol/direct-writer.js';
 import { MysqlError } from '../protocol/errors.js';
 import { type LogicalPacket, PacketFramer, PacketTooLargeError, SequenceError } from '../protocol/framer.js';
 import { MalformedPacketError } from '../protocol/packet-reader.js';
@@ -85,6 +86,8 @@ export class ClientSession {
   readonly id = nextSessionId++;
   private phase: Phase = 'connecting';
   private client: Socket;
+  /** Writes to `client`: straight to the kernel when the socket is plain TCP. */
+  private writer: DirectWriter;
   private readonly framer: PacketFramer;
   private backend: ServerConnection | undefined;
   private source: BackendLink | undefined;
@@ -124,6 +127,7 @@ export class ClientSession {
     const reads = new ReadBuffer(CLIENT_READ_BYTES, (chunk) => this.onClientData(chunk));
     const reusing = ctx.secureContext ? undefined : withReusedReads(socket, reads);
     this.client = reusing ?? socket;
+    this.writer = new DirectWriter(this.client, this.onDrain);
     this.client.setNoDelay(true);
     this.attachClient(this.client, reusing === undefined);
     if (reusing === undefined) socket.resume();
@@ -191,8 +195,10 @@ export class ClientSession {
     });
     socket.on('close', () => this.close(this.phase === 'closed' ? this.closeReason : 'client hung up'));
     // Backpressure: a link pauses its server socket when a write here returns false.
-    socket.on('drain', () => this.router?.resume());
+    socket.on('drain', this.onDrain);
   }
+
+  private readonly onDrain = (): void => this.router?.resume();
 
   private watchBackend(backend: ServerConnection): void {
     backend.socket.on('close', () => {
@@ -321,6 +327,7 @@ export class ClientSession {
     if (early.length > 0) raw.unshift(early);
     const secure = new TLSSocket(raw, { isServer: true, secureContext: this.ctx.secureContext! });
     this.client = secure;
+    this.writer = new DirectWriter(secure, this.onDrain, true);
     this.tls = true;
     this.attachClient(secure, true);
   }
@@ -462,10 +469,10 @@ export class ClientSession {
   }
 
   private readonly sink: ResponseSink = {
-    write: (bytes) => this.client.write(bytes),
+    write: (bytes) => this.writer.write(bytes),
     // TLS encrypts the bytes; whether it may hold them unencrypted meanwhile is node's affair,
     // so they are taken as held.
-    holdsBytes: () => this.tls || this.client.writableLength > 0,
+    holdsBytes: () => this.tls || this.writer.holdsBytes,
     onClientTurn: (verdict, link) => {
       this.awaitingClient = verdict;
       this.turnLink = link;

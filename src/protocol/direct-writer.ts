@@ -1,0 +1,132 @@
+import type { Socket } from 'node:net';
+import { getSystemErrorName } from 'node:util';
+
+/**
+ * Writes to a plain TCP socket straight through its libuv handle, past the Writable stream.
+ *
+ * Per point select a proxy writes twice (the command to the server, the result to the client),
+ * and through `socket.write()` each write makes a fresh WriteWrap request object, walks the
+ * Writable state machine and schedules a nextTick for its callback, even when the kernel takes
+ * the bytes at once, as it nearly always does for a small packet. Here a write that the kernel
+ * takes whole reuses one request object and schedules nothing; one that it takes in part is left
+ * to libuv, which finishes it before any later write on the handle, then reports on `onDrain`.
+ *
+ * The handle's `writeBuffer` and node's WriteWrap are the calls node's own net module makes
+ * (lib/internal/stream_base_commons.js), reached through `process.binding('stream_wrap')`, which
+ * node still offers but has deprecated. Where they are missing, or the stream has writes of its
+ * own queued (their order must hold), or the socket is TLS, `socket.write()` is used.
+ */
+
+interface StreamWrapBinding {
+  readonly WriteWrap: new () => WriteRequest;
+  readonly streamBaseState: Int32Array;
+  readonly kLastWriteWasAsync: number;
+}
+
+interface WriteRequest {
+  handle: unknown;
+  oncomplete: (status: number) => void;
+  buffer: Buffer | null;
+  async: boolean;
+}
+
+interface WritableHandle {
+  writeBuffer(req: WriteRequest, data: Buffer): number;
+}
+
+function loadBinding(): StreamWrapBinding | undefined {
+  try {
+    // process.binding warns only under --pending-deprecation; it is looked up once, at start.
+    const binding = (process as unknown as { binding(name: string): unknown }).binding(
+      'stream_wrap',
+    ) as Partial<StreamWrapBinding>;
+    if (
+      typeof binding.WriteWrap === 'function' &&
+      binding.streamBaseState instanceof Int32Array &&
+      typeof binding.kLastWriteWasAsync === 'number'
+    ) {
+      return binding as StreamWrapBinding;
+    }
+  } catch {
+    // A runtime without the binding: every write goes through socket.write().
+  }
+  return undefined;
+}
+
+const binding = loadBinding();
+
+export class DirectWriter {
+  /** Partial writes libuv is still finishing. */
+  private inFlight = 0;
+  /** Reused while every write completes at once; a partial write keeps its own until done. */
+  private req: WriteRequest | undefined;
+  private readonly direct: boolean;
+
+  constructor(
+    private readonly socket: Socket,
+    /** Called when the last partial write has been finished by libuv. */
+    private readonly onDrain: () => void,
+    tls = false,
+  ) {
+    this.direct = binding !== undefined && !tls;
+  }
+
+  /** True while bytes given to write() may still be referenced (not yet with the kernel). */
+  get holdsBytes(): boolean {
+    return this.inFlight > 0 || this.socket.writableLength > 0;
+  }
+
+  /** Returns false when the bytes did not all reach the kernel: the caller should wait for onDrain. */
+  write(bytes: Buffer): boolean {
+    const handle = (this.socket as unknown as { _handle: WritableHandle | null })._handle;
+    if (
+      !this.direct ||
+      handle === null ||
+      this.socket.writableLength > 0 ||
+      this.socket.writableCorked > 0 ||
+      this.socket.connecting ||
+      this.socket.destroyed
+    ) {
+      return this.socket.write(bytes);
+    }
+    const b = binding!;
+    const req = this.req ?? this.newRequest(handle);
+    const err = handle.writeBuffer(req, bytes);
+    if (err !== 0) {
+      this.fail(err);
+      return false;
+    }
+    if (b.streamBaseState[b.kLastWriteWasAsync] === 0) return true;
+    // libuv holds this request and the bytes until the write completes.
+    req.buffer = bytes;
+    req.async = true;
+    this.req = undefined;
+    this.inFlight++;
+    return false;
+  }
+
+  private newRequest(handle: WritableHandle): WriteRequest {
+    const req = new binding!.WriteWrap();
+    req.handle = handle;
+    req.async = false;
+    req.buffer = null;
+    req.oncomplete = (status) => {
+      req.buffer = null;
+      this.inFlight--;
+      if (status < 0) {
+        this.fail(status);
+        return;
+      }
+      if (this.inFlight === 0) this.onDrain();
+    };
+    this.req = req;
+    return req;
+  }
+
+  /** As node does for a failed write: the socket is destroyed with a system error (EPIPE, ECONNRESET...). */
+  private fail(errno: number): void {
+    if (this.socket.destroyed) return;
+    const code = getSystemErrorName(errno);
+    this.socket.destroy(Object.assign(new Error(`write ${code}`), { errno, code, syscall: 'write' }));
+  }
+}

@@ -23,11 +23,10 @@ interface StreamWrapBinding {
   readonly kLastWriteWasAsync: number;
 }
 
+/** Only what the C++ side uses: `oncomplete`; `buffer` keeps the bytes alive while libuv holds them. */
 interface WriteRequest {
-  handle: unknown;
   oncomplete: (status: number) => void;
   buffer: Buffer | null;
-  async: boolean;
 }
 
 interface WritableHandle {
@@ -90,7 +89,7 @@ export class DirectWriter {
       return this.socket.write(bytes);
     }
     const b = binding!;
-    const req = this.req ?? this.newRequest(handle);
+    const req = this.req ?? this.newRequest();
     const err = handle.writeBuffer(req, bytes);
     if (err !== 0) {
       this.fail(err);
@@ -99,16 +98,13 @@ export class DirectWriter {
     if (b.streamBaseState[b.kLastWriteWasAsync] === 0) return true;
     // libuv holds this request and the bytes until the write completes.
     req.buffer = bytes;
-    req.async = true;
     this.req = undefined;
     this.inFlight++;
     return false;
   }
 
-  private newRequest(handle: WritableHandle): WriteRequest {
+  private newRequest(): WriteRequest {
     const req = new binding!.WriteWrap();
-    req.handle = handle;
-    req.async = false;
     req.buffer = null;
     req.oncomplete = (status) => {
       req.buffer = null;

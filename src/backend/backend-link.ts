@@ -145,8 +145,13 @@ export class BackendLink {
       return;
     }
     const started = performance.now();
-    this.queue.push({ started, tracker, sink, chunks: sink ? undefined : [], done });
-    if (!this.current) this.startNext(started);
+    const pending: Pending = { started, tracker, sink, chunks: sink ? undefined : [], done };
+    // An idle link (the usual case) starts the command at once, without the queue's push and shift.
+    if (!this.current && this.queue.length === 0) this.start(pending, started);
+    else {
+      this.queue.push(pending);
+      if (!this.current) this.startNext(started);
+    }
   }
 
   /**
@@ -183,12 +188,17 @@ export class BackendLink {
   }
 
   private startNext(now: number): void {
-    this.current = this.queue.shift();
-    if (!this.current) return;
+    const next = this.queue.shift();
+    if (next) this.start(next, now);
+    else this.current = undefined;
+  }
+
+  private start(p: Pending, now: number): void {
+    this.current = p;
     this.waitingForClient = false;
     this.since = now;
     this.timer ??= this.schedule(this.timeoutMs);
-    this.relay.expect(this.current.tracker);
+    this.relay.expect(p.tracker);
   }
 
   private onBytes(bytes: Buffer): void {

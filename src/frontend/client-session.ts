@@ -112,6 +112,8 @@ export class ClientSession {
   /** What the client may send while a response is under way. */
   private awaitingClient: 'none' | 'infile' | 'auth' = 'none';
   private readonly queue: LogicalPacket[] = [];
+  /** Reading from the client is paused because MAX_QUEUED_COMMANDS are waiting. */
+  private readingPaused = false;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private closeReason = 'client quit';
@@ -490,7 +492,10 @@ export class ClientSession {
       return;
     }
     this.queue.push(p);
-    if (this.queue.length >= MAX_QUEUED_COMMANDS) this.client.pause();
+    if (this.queue.length >= MAX_QUEUED_COMMANDS && !this.readingPaused) {
+      this.readingPaused = true;
+      this.client.pause();
+    }
   }
 
   private onCommandDone(): void {
@@ -537,7 +542,11 @@ export class ClientSession {
         return;
       }
     }
-    if (this.queue.length < MAX_QUEUED_COMMANDS) this.client.resume();
+    // Only a pause of tandem's own is undone: Socket.resume() per command was 1 % of user CPU.
+    if (this.readingPaused && this.queue.length < MAX_QUEUED_COMMANDS) {
+      this.readingPaused = false;
+      this.client.resume();
+    }
     if (this.phase === 'ready') this.countCommandDone();
   }
 

@@ -31,10 +31,17 @@ const REFUSED: ReadonlyMap<number, string> = new Map([
 
 const KNOWN = new Set<number>(Object.values(COM));
 
-/** The error message for a command tandem does not relay, or undefined when it relays it. */
-export function refusedCommandMessage(command: number): string | undefined {
+/**
+ * Per command byte: undefined to relay it, else the client's message. An array read, not map
+ * lookups: this runs for every command.
+ */
+const MESSAGES: readonly (string | undefined)[] = Array.from({ length: 256 }, (_, command) => {
   const reason = REFUSED.get(command);
   if (reason) return `Unknown command: ${reason}`;
   if (!KNOWN.has(command)) return `Unknown command 0x${command.toString(16).padStart(2, '0')}`;
   return undefined;
+});
+
+export function refusedCommandMessage(command: number): string | undefined {
+  return MESSAGES[command & 0xff];
 }

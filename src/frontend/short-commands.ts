@@ -16,8 +16,10 @@ const FIXED_LENGTH: ReadonlyMap<number, number> = new Map([
   [COM.STMT_RESET, 5],
 ]);
 
+/** Per command byte, its fixed length (0: none to check); an array read on every command. */
+const FIXED_BY_COMMAND = Array.from({ length: 256 }, (_, command) => FIXED_LENGTH.get(command) ?? 0);
+
 /** True when a command payload is shorter than its command's fixed fields. */
 export function isTruncatedCommand(payload: Buffer): boolean {
-  const fixed = FIXED_LENGTH.get(payload[0]!);
-  return fixed !== undefined && payload.length < fixed;
+  return payload.length < FIXED_BY_COMMAND[payload[0]!]!;
 }

@@ -96,12 +96,29 @@ export class ResponseTracker {
    */
   onPacketAt(buf: Buffer, start: number, end: number, length: number): Verdict {
     const first = start < end ? buf[start]! : -1;
+    // The packets of a small result set are read in place; the rest (OK, ERR, prepare, ...) in
+    // a view of their own.
     switch (this.state) {
+      case 'first':
+        // Fewer than 251 columns: the count is a one-byte int<lenenc>, no reader needed.
+        if (first > 0x00 && first < 0xfb && this.command !== COM.STMT_PREPARE) {
+          this.resultSets++;
+          this.remaining = first;
+          return this.to('columns');
+        }
+        break;
       case 'columns':
         if (--this.remaining === 0) return this.afterColumns();
         return 'more';
+      case 'columns-eof':
+        if (end - start < 9) return this.afterColumnsEof(eofStatus(buf, start, end));
+        break;
       case 'rows':
         if (first !== 0xff && first !== 0xfe) return 'more';
+        if (first === 0xfe && !this.deprecateEof && length < 9) {
+          this.status = eofStatus(buf, start, end);
+          return this.endOfResult();
+        }
         break;
     }
     return this.onWhole(buf.subarray(start, end), first, length);
@@ -115,10 +132,7 @@ export class ResponseTracker {
         if (--this.remaining === 0) return this.afterColumns();
         return 'more';
       case 'columns-eof':
-        this.status = eofOrOkStatus(payload);
-        if (this.cursor && this.status & SERVER_STATUS.CURSOR_EXISTS) return this.finish();
-        this.state = 'rows';
-        return 'more';
+        return this.afterColumnsEof(eofOrOkStatus(payload));
       case 'rows':
         if (first === 0xff) return this.fail(payload);
         if (first === 0xfe && (this.deprecateEof ? length < 0xffffff : length < 9)) {
@@ -191,6 +205,12 @@ export class ResponseTracker {
     return this.to('columns-eof');
   }
 
+  private afterColumnsEof(status: number): Verdict {
+    this.status = status;
+    if (this.cursor && status & SERVER_STATUS.CURSOR_EXISTS) return this.finish();
+    return this.to('rows');
+  }
+
   private afterPrepareParams(): Verdict {
     return this.deprecateEof ? this.afterPrepareParamsEof() : this.to('prepare-params-eof');
   }
@@ -261,8 +281,16 @@ function okStatus(payload: Buffer): number {
   return r.remaining >= 2 ? r.int2() : 0;
 }
 
+/**
+ * Status of an EOF packet in `buf[start, end)`: int<1> 0xfe, int<2> warnings, int<2> status.
+ * https://mariadb.com/kb/en/eof_packet/
+ */
+function eofStatus(buf: Buffer, start: number, end: number): number {
+  return end - start >= 5 ? buf.readUInt16LE(start + 3) : 0;
+}
+
 /** Status of an EOF packet, or of the OK packet that replaces it under CLIENT_DEPRECATE_EOF. */
 function eofOrOkStatus(payload: Buffer): number {
-  if (payload.length < 9) return payload.length >= 5 ? payload.readUInt16LE(3) : 0;
+  if (payload.length < 9) return eofStatus(payload, 0, payload.length);
   return okStatus(payload);
 }

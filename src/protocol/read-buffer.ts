@@ -15,12 +15,6 @@ import type { OnReadOpts } from 'node:net';
 export class ReadBuffer {
   private buffer: Buffer;
   private kept = false;
-  /**
-   * The last chunk's view, reused when the next read has the same length in the same buffer
-   * (a point select's command and result are the same size every time): one Buffer object less
-   * per read. Valid under the same rule as the bytes it shows.
-   */
-  private view: Buffer | undefined;
 
   constructor(
     readonly size: number,
@@ -47,17 +41,7 @@ export class ReadBuffer {
       },
       // true: keep reading (false would pause the socket; pausing is the owner's call).
       callback: (bytes: number, buf: Uint8Array) => {
-        let view = this.view;
-        if (
-          view === undefined ||
-          view.length !== bytes ||
-          view.buffer !== buf.buffer ||
-          view.byteOffset !== buf.byteOffset
-        ) {
-          view = (buf as Buffer).subarray(0, bytes);
-          this.view = view;
-        }
-        this.onChunk(view);
+        this.onChunk((buf as Buffer).subarray(0, bytes));
         return true;
       },
     };

@@ -146,12 +146,10 @@ export class BackendLink {
     }
     const started = performance.now();
     const pending: Pending = { started, tracker, sink, chunks: sink ? undefined : [], done };
-    // An idle link (the usual case) starts the command at once, without the queue's push and shift.
-    if (!this.current && this.queue.length === 0) this.start(pending, started);
-    else {
-      this.queue.push(pending);
-      if (!this.current) this.startNext(started);
-    }
+    // The queue is empty whenever no command is current (startNext takes the next at once), so
+    // an idle link, the usual case, starts the command without the queue's push and shift.
+    if (this.current) this.queue.push(pending);
+    else this.start(pending, started);
   }
 
   /**

@@ -102,9 +102,7 @@ export class ResponseTracker {
       case 'first':
         // Fewer than 251 columns: the count is a one-byte int<lenenc>, no reader needed.
         if (first > 0x00 && first < 0xfb && this.command !== COM.STMT_PREPARE) {
-          this.resultSets++;
-          this.remaining = first;
-          return this.to('columns');
+          return this.startResultSet(first);
         }
         break;
       case 'columns':
@@ -190,7 +188,11 @@ export class ResponseTracker {
       this.awaitingInfile = true;
       return 'infile';
     }
-    const count = new PacketReader(payload).lenencNumber();
+    return this.startResultSet(new PacketReader(payload).lenencNumber());
+  }
+
+  /** A result set's column count packet: its column definitions follow. */
+  private startResultSet(count: number): Verdict {
     this.resultSets++;
     this.remaining = count;
     return count > 0 ? this.to('columns') : this.afterColumns();

@@ -542,7 +542,10 @@ export class SessionRouter implements Admission {
         );
         secondaryMissed = e.message;
       }
-    } else if (secondaryGone) secondaryMissed = `${secondaryName} server unavailable`;
+    } else if (!secondary || secondary.isBroken || this.secondaryTxLost) {
+      // Asked again, not `secondaryGone`: the link may have gone while the primary answered.
+      secondaryMissed = `${secondaryName} server unavailable`;
+    }
     if (commits && !r.tracker.error && secondaryMissed && !this.secondaryTxLost) {
       // Committed on the primary only: the journal must name every table the transaction wrote.
       await this.ctx.writer.record(

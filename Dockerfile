@@ -5,10 +5,16 @@
 #     tandem start --source mysql://... --target mysql://...
 # The admin port listens beyond loopback in a container, so tandem refuses to start without a token.
 
-# --- build: compile TypeScript to dist/ ---
+# --- build: compile TypeScript to dist/, and the native socket reader (native/tandem_io.c) ---
 FROM node:20-bookworm-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
+    && rm -rf /var/lib/apt/lists/*
+# node-gyp builds against the image's own node headers.
+ENV npm_config_nodedir=/usr/local
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json binding.gyp ./
+COPY native ./native
+COPY scripts ./scripts
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -19,10 +25,12 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+# No scripts: the one install script builds the native reader, copied built from the build stage.
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY bin ./bin
 COPY config ./config
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/build/Release/tandem_io.node ./build/Release/tandem_io.node
 
 # Inside a container the loopback defaults would be unreachable from outside: listen on all
 # interfaces, and keep state (mode, checkpoints, repair journal) on a volume the node user owns.

@@ -38,6 +38,8 @@ export const configSchema = z
       .strict()
       .optional(),
     allowLocalInfile: z.boolean().default(false),
+    /** Read plain TCP sockets through the native reader where it is built (src/protocol/native-io.ts). */
+    nativeIo: z.boolean().default(true),
     /** Largest logical packet accepted from a client, like the server's max_allowed_packet. */
     maxPacketSize: z
       .number()

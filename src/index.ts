@@ -8,6 +8,7 @@ import { Listener } from './frontend/listener.js';
 import { LoadJob } from './load/load-job.js';
 import type { Logger } from './log.js';
 import { metrics } from './metrics.js';
+import { nativeIo, useNativeIo } from './protocol/native-io.js';
 import { loadModeState, saveModeState } from './routing/mode-store.js';
 import { type Mode, type ModeChange, ModeController } from './routing/modes.js';
 import { loadVerification, verificationProblem } from './verify/verification-record.js';
@@ -116,6 +117,9 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
         'set TANDEM_ADMIN_TOKEN (or adminToken in the config), or listen on 127.0.0.1',
     );
   }
+  useNativeIo(config.nativeIo);
+  if (config.nativeIo && nativeIo() === undefined)
+    logger.warn('the native socket reader is not built (npm install builds it): node reads every socket');
   const saved = await loadModeState(config.stateDir);
   if (saved && saved.mode !== config.mode) {
     logger.warn(

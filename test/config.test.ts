@@ -45,6 +45,7 @@ describe('defaults', () => {
       admin: '127.0.0.1:6034',
       stateDir: '.tandem/state',
       allowLocalInfile: false,
+      nativeIo: true,
       maxPacketSize: 64 * 1024 * 1024,
       timeouts: {
         connectMs: 5000,

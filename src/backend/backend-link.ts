@@ -181,7 +181,7 @@ export class BackendLink {
     if (this.paused) {
       this.paused = false;
       this.since = performance.now();
-      this.conn.socket.resume();
+      this.conn.reads.resume();
     }
   }
 
@@ -217,7 +217,7 @@ export class BackendLink {
     }
     if (full && !this.paused) {
       this.paused = true;
-      this.conn.socket.pause();
+      this.conn.reads.pause();
     }
   }
 

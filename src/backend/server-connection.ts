@@ -62,6 +62,8 @@ export class ServerConnection {
   static async open(host: string, port: number, label: string, timeoutMs: number): Promise<ServerConnection> {
     const reads = new ReadBuffer(SERVER_READ_BYTES, (chunk) => conn.reader(chunk));
     const socket = connect({ host, port, onread: reads.onread });
+    // Before node's first read, which follows the 'connect' listeners unless they paused it.
+    socket.once('connect', () => reads.start(socket));
     const conn = new ServerConnection(socket, label, reads);
     const timer = setTimeout(
       () =>

@@ -114,6 +114,8 @@ export class ClientSession {
   private readonly queue: LogicalPacket[] = [];
   /** Reading from the client is paused because MAX_QUEUED_COMMANDS are waiting. */
   private readingPaused = false;
+  /** Pauses and resumes reading from the client: its ReadBuffer, or the socket read by 'data'. */
+  private reading: { pause(): unknown; resume(): unknown };
   private handshakeTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private closeReason = 'client quit';
@@ -132,7 +134,9 @@ export class ClientSession {
     this.writer = new DirectWriter(this.client, this.onDrain);
     this.client.setNoDelay(true);
     this.attachClient(this.client, reusing === undefined);
+    this.reading = reusing === undefined ? socket : reads;
     if (reusing === undefined) socket.resume();
+    else reads.start(reusing);
   }
 
   get serverLinks(): { source: number; target: number } {
@@ -196,8 +200,6 @@ export class ClientSession {
         this.log.warn({ err: err.message }, 'client socket error');
     });
     socket.on('close', () => this.close(this.phase === 'closed' ? this.closeReason : 'client hung up'));
-    // Backpressure: a link pauses its server socket when a write here returns false.
-    socket.on('drain', this.onDrain);
   }
 
   private readonly onDrain = (): void => this.router?.resume();
@@ -494,7 +496,7 @@ export class ClientSession {
     this.queue.push(p);
     if (this.queue.length >= MAX_QUEUED_COMMANDS && !this.readingPaused) {
       this.readingPaused = true;
-      this.client.pause();
+      this.reading.pause();
     }
   }
 
@@ -545,7 +547,7 @@ export class ClientSession {
     // Only a pause of tandem's own is undone: Socket.resume() per command was 1 % of user CPU.
     if (this.readingPaused && this.queue.length < MAX_QUEUED_COMMANDS) {
       this.readingPaused = false;
-      this.client.resume();
+      this.reading.resume();
     }
     if (this.phase === 'ready') this.countCommandDone();
   }

@@ -12,6 +12,9 @@ import type { ReadBuffer } from '../protocol/read-buffer.js';
  * only settles the server's connection count. `handle` is a constructor option node uses itself
  * for sockets passed between processes, not a documented one: where the runtime does not offer
  * it, the accepted socket is kept and read as usual (`undefined` is returned).
+ *
+ * The new socket starts paused (`pauseOnCreate`, node's option for the same handle passing):
+ * the caller either hands it to the native reader or resumes it.
  */
 export function withReusedReads(accepted: Socket, reads: ReadBuffer): Socket | undefined {
   const holder = accepted as unknown as { _handle: unknown };
@@ -24,7 +27,14 @@ export function withReusedReads(accepted: Socket, reads: ReadBuffer): Socket | u
   ) {
     return undefined;
   }
-  const options = { handle, allowHalfOpen: false, readable: true, writable: true, onread: reads.onread };
+  const options = {
+    handle,
+    allowHalfOpen: false,
+    readable: true,
+    writable: true,
+    pauseOnCreate: true,
+    onread: reads.onread,
+  };
   const socket = new Socket(options as ConstructorParameters<typeof Socket>[0]);
   holder._handle = null;
   accepted.destroy();

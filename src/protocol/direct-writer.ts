@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { type NativeIo, nativeIo } from './native-io.js';
 
 /**
  * Writes to a plain TCP socket straight through its libuv handle, past the Writable stream.
@@ -15,6 +16,10 @@ import { getSystemErrorName } from 'node:util';
  * (lib/internal/stream_base_commons.js), reached through `process.binding('stream_wrap')`, which
  * node still offers but has deprecated. Where they are missing, or the stream has writes of its
  * own queued (their order must hold), or the socket is TLS, `socket.write()` is used.
+ *
+ * Where the native reader is built (native-io.ts), its one-call write(2) is used instead of the
+ * handle's: no request object at all, and a write the kernel takes in part leaves the rest to
+ * `socket.write()`, behind which later writes then queue.
  */
 
 interface StreamWrapBinding {
@@ -31,6 +36,7 @@ interface WriteRequest {
 
 interface WritableHandle {
   writeBuffer(req: WriteRequest, data: Buffer): number;
+  readonly fd?: number;
 }
 
 function loadBinding(): StreamWrapBinding | undefined {
@@ -60,6 +66,9 @@ export class DirectWriter {
   /** Reused while every write completes at once; a partial write keeps its own until done. */
   private req: WriteRequest | undefined;
   private readonly direct: boolean;
+  private readonly native: NativeIo | undefined;
+  /** The handle's file descriptor, read once (a getter into C++). */
+  private fd = -1;
   /**
    * The stream's own write state, read directly: the socket's writableLength, writableCorked and
    * destroyed getters are shared by every stream class, so V8 meets them megamorphic, 2 % of
@@ -69,11 +78,14 @@ export class DirectWriter {
 
   constructor(
     private readonly socket: Socket,
-    /** Called when the last partial write has been finished by libuv. */
+    /** Called once a write that returned false has been finished (by libuv or by the stream). */
     private readonly onDrain: () => void,
     tls = false,
   ) {
     this.direct = binding !== undefined && !tls;
+    this.native = tls ? undefined : nativeIo();
+    // Writes the stream queued (socket.write(), above) report their end as the stream's drain.
+    socket.on('drain', onDrain);
     this.state = (socket as unknown as { _writableState: DirectWriter['state'] })._writableState;
   }
 
@@ -89,6 +101,10 @@ export class DirectWriter {
     if (!this.direct || handle === null || state.length > 0 || state.corked > 0 || this.socket.connecting) {
       return this.socket.write(bytes);
     }
+    if (this.native !== undefined) {
+      if (this.fd < 0) this.fd = typeof handle.fd === 'number' ? handle.fd : -1;
+      if (this.fd >= 0) return this.writeNative(this.native, this.fd, bytes);
+    }
     const b = binding!;
     const req = this.req ?? this.newRequest();
     const err = handle.writeBuffer(req, bytes);
@@ -102,6 +118,18 @@ export class DirectWriter {
     this.req = undefined;
     this.inFlight++;
     return false;
+  }
+
+  private writeNative(native: NativeIo, fd: number, bytes: Buffer): boolean {
+    const written = native.write(fd, bytes);
+    if (written === bytes.length) return true;
+    if (written < 0) {
+      this.fail(written);
+      return false;
+    }
+    // The kernel's buffer is full: node keeps the rest (still referenced: holdsBytes) and writes
+    // it when the socket drains, and later writes queue behind it.
+    return this.socket.write(written === 0 ? bytes : bytes.subarray(written));
   }
 
   private newRequest(): WriteRequest {

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "tandem_io",
+      "sources": ["native/tandem_io.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    }
+  ]
+}

@@ -28,6 +28,8 @@ export class ReadBuffer implements NativeReadTarget {
   private paused = false;
   /** A read that arrived in the same batch as the pause asking for it to wait: delivered on resume. */
   private held: number | undefined;
+  /** The buffer it was read into (a keep() meanwhile moves later reads to a new one). */
+  private heldIn: Buffer | undefined;
 
   constructor(
     readonly size: number,
@@ -124,9 +126,14 @@ export class ReadBuffer implements NativeReadTarget {
   onNativeRead(result: number): void {
     if (this.paused) {
       this.held = result;
+      this.heldIn = this.buffer;
       return;
     }
-    if (result > 0) this.onChunk(this.buffer.subarray(0, result));
+    this.deliver(result, this.buffer);
+  }
+
+  private deliver(result: number, buffer: Buffer): void {
+    if (result > 0) this.onChunk(buffer.subarray(0, result));
     else this.handBack(result);
   }
 
@@ -134,7 +141,7 @@ export class ReadBuffer implements NativeReadTarget {
     const result = this.held;
     if (result === undefined || this.paused || this.slot < 0) return;
     this.held = undefined;
-    this.onNativeRead(result);
+    this.deliver(result, this.heldIn ?? this.buffer);
     if (this.slot >= 0 && !this.paused) {
       const err = this.native!.resume(this.slot);
       if (err < 0) this.handBack(err);

@@ -273,48 +273,52 @@ static napi_value js_watch(napi_env env, napi_callback_info info) {
   return int_value(env, err);
 }
 
-static napi_value js_set_buffer(napi_env env, napi_callback_info info) {
+/* A call whose first argument names a slot. */
+typedef struct {
   napi_value argv[2];
+  io_t *io;
   int32_t id;
-  if (arg_ints(env, info, 2, argv, &id, 1) < 0) return NULL;
-  io_t *io = io_of(env);
-  if (io == NULL) return NULL;
-  slot_t *s = slot_at(io, id);
-  if (s != NULL) set_buffer(env, s, argv[1]);
+  int failed; /* the arguments were wrong: an exception is pending */
+} slot_call_t;
+
+/* The slot the call names, or NULL: when the arguments were wrong (c->failed), or when the slot
+ * is not in use (unwatched already: nothing to do). */
+static slot_t *slot_arg(napi_env env, napi_callback_info info, size_t want, slot_call_t *c) {
+  c->failed = 1;
+  if (arg_ints(env, info, want, c->argv, &c->id, 1) < 0) return NULL;
+  c->io = io_of(env);
+  if (c->io == NULL) return NULL;
+  c->failed = 0;
+  return slot_at(c->io, c->id);
+}
+
+static napi_value js_set_buffer(napi_env env, napi_callback_info info) {
+  slot_call_t c;
+  slot_t *s = slot_arg(env, info, 2, &c);
+  if (s != NULL) set_buffer(env, s, c.argv[1]);
   return NULL;
 }
 
 static napi_value js_pause(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  int32_t id;
-  if (arg_ints(env, info, 1, argv, &id, 1) < 0) return NULL;
-  io_t *io = io_of(env);
-  if (io == NULL) return NULL;
-  slot_t *s = slot_at(io, id);
-  if (s != NULL) epoll_del(io, s);
+  slot_call_t c;
+  slot_t *s = slot_arg(env, info, 1, &c);
+  if (s != NULL) epoll_del(c.io, s);
   return NULL;
 }
 
 static napi_value js_resume(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  int32_t id;
-  if (arg_ints(env, info, 1, argv, &id, 1) < 0) return NULL;
-  io_t *io = io_of(env);
-  if (io == NULL) return NULL;
-  slot_t *s = slot_at(io, id);
+  slot_call_t c;
+  slot_t *s = slot_arg(env, info, 1, &c);
+  if (c.failed) return NULL;
   if (s == NULL || s->reading) return int_value(env, 0);
-  return int_value(env, epoll_add(io, id, s));
+  return int_value(env, epoll_add(c.io, c.id, s));
 }
 
 static napi_value js_unwatch(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  int32_t id;
-  if (arg_ints(env, info, 1, argv, &id, 1) < 0) return NULL;
-  io_t *io = io_of(env);
-  if (io == NULL) return NULL;
-  slot_t *s = slot_at(io, id);
+  slot_call_t c;
+  slot_t *s = slot_arg(env, info, 1, &c);
   if (s != NULL) {
-    epoll_del(io, s);
+    epoll_del(c.io, s);
     s->fd = -1;
     s->buf = NULL;
     s->len = 0;

@@ -140,8 +140,10 @@ export class ReadBuffer implements NativeReadTarget {
   private readonly deliverHeld = (): void => {
     const result = this.held;
     if (result === undefined || this.paused || this.slot < 0) return;
+    const buffer = this.heldIn ?? this.buffer;
     this.held = undefined;
-    this.deliver(result, this.heldIn ?? this.buffer);
+    this.heldIn = undefined;
+    this.deliver(result, buffer);
     if (this.slot >= 0 && !this.paused) {
       const err = this.native!.resume(this.slot);
       if (err < 0) this.handBack(err);

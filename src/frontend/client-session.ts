@@ -331,6 +331,7 @@ export class ClientSession {
     if (early.length > 0) raw.unshift(early);
     const secure = new TLSSocket(raw, { isServer: true, secureContext: this.ctx.secureContext! });
     this.client = secure;
+    this.reading = secure;
     this.writer = new DirectWriter(secure, this.onDrain, true);
     this.tls = true;
     this.attachClient(secure, true);

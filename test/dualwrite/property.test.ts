@@ -263,8 +263,12 @@ describe.each([0, 1, 2])(
           }
           const { diffs } = await compareDatabases(pair.source, pair.target, db);
           if (diffs.length > 0) throw new Error(`tables differ: ${JSON.stringify(diffs, null, 1)}`);
-          if (proxy.journal.depth > 0)
-            throw new Error(`the repair journal has ${proxy.journal.depth} entries`);
+          if (proxy.journal.depth > 0) {
+            // The journal outlives this run: a later run would fail on this one's entries, so the
+            // reasons are told here, where they arose.
+            const why = (await proxy.journal.load()).map((e) => `${e.tables.join(',')}: ${e.reason}`);
+            throw new Error(`the repair journal has ${proxy.journal.depth} entries: ${why.join('; ')}`);
+          }
         }),
         // A failing property shrinks until this limit, so that the file stays within its budget.
         { numRuns: RUNS, interruptAfterTimeLimit: 30_000 },

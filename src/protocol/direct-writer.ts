@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
-import { getSystemErrorName } from 'node:util';
 import { type NativeIo, nativeIo } from './native-io.js';
+import { socketError } from './socket-error.js';
 
 /**
  * Writes to a plain TCP socket straight through its libuv handle, past the Writable stream.
@@ -151,7 +151,6 @@ export class DirectWriter {
   /** As node does for a failed write: the socket is destroyed with a system error (EPIPE, ECONNRESET...). */
   private fail(errno: number): void {
     if (this.socket.destroyed) return;
-    const code = getSystemErrorName(errno);
-    this.socket.destroy(Object.assign(new Error(`write ${code}`), { errno, code, syscall: 'write' }));
+    this.socket.destroy(socketError('write', errno));
   }
 }

@@ -1,6 +1,6 @@
 import type { OnReadOpts, Socket } from 'node:net';
-import { getSystemErrorName } from 'node:util';
 import { type NativeIo, type NativeReadTarget, nativeIo } from './native-io.js';
+import { socketError } from './socket-error.js';
 
 /**
  * A socket's reads into one buffer of its own, reused from read to read (node's `onread`),
@@ -14,9 +14,9 @@ import { type NativeIo, type NativeReadTarget, nativeIo } from './native-io.js';
  * collected) either copies them or calls `keep()`, after which the next read gets a new buffer
  * and the kept one is left to the garbage collector.
  *
- * Where the native reader is built (native-io.ts), `readNatively()` hands the socket's reading
- * to it (`start()`), into the same buffer under the same rule; node gets the socket back at its end of
- * stream, so that 'end' and 'close' come as before. The owner pauses and resumes reading
+ * Where the native reader is built (native-io.ts), `start()` hands the socket's reading to it,
+ * into the same buffer under the same rule; node gets the socket back at its end of stream, so
+ * that 'end' and 'close' come as before. The owner pauses and resumes reading
  * through `pause()` and `resume()` here, never on the socket, so that only one of the two reads.
  */
 export class ReadBuffer implements NativeReadTarget {
@@ -26,10 +26,11 @@ export class ReadBuffer implements NativeReadTarget {
   private native: NativeIo | undefined;
   private slot = -1;
   private paused = false;
-  /** A read that arrived in the same batch as the pause asking for it to wait: delivered on resume. */
-  private held: number | undefined;
-  /** The buffer it was read into (a keep() meanwhile moves later reads to a new one). */
-  private heldIn: Buffer | undefined;
+  /**
+   * A read that arrived in the same batch as the pause asking for it to wait, delivered on
+   * resume from the buffer it was read into (a keep() meanwhile moves later reads to a new one).
+   */
+  private held: { readonly result: number; readonly buffer: Buffer } | undefined;
 
   constructor(
     readonly size: number,
@@ -119,14 +120,17 @@ export class ReadBuffer implements NativeReadTarget {
       process.nextTick(this.deliverHeld);
       return;
     }
+    this.restartNative();
+  }
+
+  private restartNative(): void {
     const err = this.native!.resume(this.slot);
     if (err < 0) this.handBack(err);
   }
 
   onNativeRead(result: number): void {
     if (this.paused) {
-      this.held = result;
-      this.heldIn = this.buffer;
+      this.held = { result, buffer: this.buffer };
       return;
     }
     this.deliver(result, this.buffer);
@@ -138,16 +142,11 @@ export class ReadBuffer implements NativeReadTarget {
   }
 
   private readonly deliverHeld = (): void => {
-    const result = this.held;
-    if (result === undefined || this.paused || this.slot < 0) return;
-    const buffer = this.heldIn ?? this.buffer;
+    const held = this.held;
+    if (held === undefined || this.paused || this.slot < 0) return;
     this.held = undefined;
-    this.heldIn = undefined;
-    this.deliver(result, buffer);
-    if (this.slot >= 0 && !this.paused) {
-      const err = this.native!.resume(this.slot);
-      if (err < 0) this.handBack(err);
-    }
+    this.deliver(held.result, held.buffer);
+    if (this.slot >= 0 && !this.paused) this.restartNative();
   };
 
   /** End of stream (0) or a read error (-errno): node's own reading takes over, and reports it. */
@@ -155,8 +154,7 @@ export class ReadBuffer implements NativeReadTarget {
     const socket = this.socket!;
     this.release();
     if (result < 0) {
-      const code = getSystemErrorName(result);
-      socket.destroy(Object.assign(new Error(`read ${code}`), { errno: result, code, syscall: 'read' }));
+      socket.destroy(socketError('read', result));
       return;
     }
     // Node reads the end of stream itself, then ends and closes the socket as usual.

@@ -6,6 +6,7 @@ import { MysqlError } from '../protocol/errors.js';
 import { decodeErr, encodeErr } from '../protocol/packets/err.js';
 import { decodeOk, type OkPacket } from '../protocol/packets/ok.js';
 import { decodeTextRows } from '../protocol/text-result.js';
+import { InsertOrder, InsertOrderTimeout, type OrderClaim } from './insert-order.js';
 import { type MissedRows, missedRows } from './missed-keys.js';
 import {
   type Pins,
@@ -17,6 +18,7 @@ import {
   wrappable,
 } from './pinning.js';
 import type { JournalEntry, RepairJournal } from './repair-journal.js';
+import { UpsertRisk } from './upsert-risk.js';
 
 export type FailurePolicy = 'lenient' | 'strict';
 
@@ -46,6 +48,8 @@ export interface WriteRequest {
   readonly inserts: boolean;
   /** The statement calls LAST_INSERT_ID(): the secondary must see the primary's value. */
   readonly readsLastInsertId: boolean;
+  /** The tables whose inserts this write must not overtake, or be overtaken by (insert-order.ts). */
+  readonly order: readonly OrderClaim[];
 }
 
 interface SecondaryFailure {
@@ -120,6 +124,10 @@ function generatedSeveralIds(r: LinkResponse): boolean {
  * primary BEGIN and the statement, the secondary BEGIN and the statement, then one COMMIT each.
  */
 export class DualWriter {
+  private readonly order = new InsertOrder();
+  /** Which tables' upserts must be ordered against their inserts (asked by the router). */
+  readonly upsertRisk = new UpsertRisk();
+
   constructor(
     private readonly journal: RepairJournal,
     readonly policy: FailurePolicy,
@@ -132,6 +140,37 @@ export class DualWriter {
     secondary: BackendLink | undefined,
     secondaryName: 'source' | 'target',
     req: WriteRequest,
+  ): Promise<WriteOutcome> {
+    if (req.order.length === 0) return this.runInOrder(primary, secondary, secondaryName, req, undefined);
+    let leave: () => void;
+    try {
+      // As long as the secondary may take: the same bound on how long the app can be held.
+      leave = await this.order.enter(req.order, this.secondaryTimeoutMs);
+    } catch (err) {
+      if (!(err instanceof InsertOrderTimeout)) throw err;
+      // Nothing has run on either server: as InnoDB's own lock wait timeout, the statement fails
+      // and the transaction stands.
+      this.log.info({ table: err.table }, 'insert waited too long for an upsert to reach the secondary');
+      const e = new MysqlError(
+        'ER_LOCK_WAIT_TIMEOUT',
+        `Lock wait timeout exceeded; try restarting transaction (tandem: ${err.message})`,
+      );
+      return outcome(encodeErr(e, 1), undefined, undefined);
+    }
+    try {
+      return await this.runInOrder(primary, secondary, secondaryName, req, leave);
+    } finally {
+      leave();
+    }
+  }
+
+  /** `leave`: called once the secondary has run the statement (later inserts may go then). */
+  private async runInOrder(
+    primary: BackendLink,
+    secondary: BackendLink | undefined,
+    secondaryName: 'source' | 'target',
+    req: WriteRequest,
+    leave: (() => void) | undefined,
   ): Promise<WriteOutcome> {
     const timestamp = timestampNow();
     const randSeeds = req.usesRand ? randomSeeds() : undefined;
@@ -229,6 +268,7 @@ export class DualWriter {
       const run = this.runOnSecondary(secondary, req, ok, pins, together);
       failure = await this.withinTimeout(secondary, run);
     }
+    leave?.();
 
     if (failure?.conflict) return this.deadlock(primary, secondary, failure.reason);
     // The rows this statement wrote, for a journal entry about it alone: not when the secondary

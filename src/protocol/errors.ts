@@ -10,6 +10,7 @@ export const ER = {
   ER_ACCESS_DENIED_ERROR: { errno: 1045, sqlState: '28000' },
   ER_UNKNOWN_COM_ERROR: { errno: 1047, sqlState: '08S01' },
   ER_SERVER_SHUTDOWN: { errno: 1053, sqlState: '08S01' },
+  ER_LOCK_WAIT_TIMEOUT: { errno: 1205, sqlState: 'HY000' },
   ER_LOCK_DEADLOCK: { errno: 1213, sqlState: '40001' },
   ER_NOT_ALLOWED_COMMAND: { errno: 1148, sqlState: '42000' },
   ER_NET_PACKET_TOO_LARGE: { errno: 1153, sqlState: '08S01' },

@@ -66,6 +66,7 @@ export function toStatementInfo(c: Classification): StatementInfo {
     intoVariable: c.intoVariables,
     localInfile: c.localInfile,
     bulkInsert: c.insertSelect,
+    upserts: c.onDuplicateKeyUpdate,
     endsWith: actions.some((a) => a === 'commit' || a === 'begin')
       ? 'commit'
       : actions.includes('rollback')

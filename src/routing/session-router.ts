@@ -1,5 +1,6 @@
 import type { BackendLink, LinkCallback, LinkResponse, ResponseSink } from '../backend/backend-link.js';
 import { type DualWriter, endsTransaction } from '../dualwrite/dual-writer.js';
+import type { OrderClaim } from '../dualwrite/insert-order.js';
 import { queryPayload } from '../dualwrite/pinning.js';
 import type { Logger } from '../log.js';
 import { metrics } from '../metrics.js';
@@ -49,6 +50,8 @@ export interface RouterContext {
 
 /** Statements whose session effect the secondary must share (SET, USE, ...), in order, for a late connection. */
 const MAX_REPLAY = 256;
+
+const NO_CLAIMS: readonly OrderClaim[] = Object.freeze([]);
 
 const statementCounters = new Map<StatementInfo['kind'], Map<Mode, { inc(): void }>>();
 
@@ -427,6 +430,7 @@ export class SessionRouter implements Admission {
       this.txWrote = true;
       for (const t of info.tables) this.txTables.add(t);
     }
+    if (info.kind === 'ddl') writer.upsertRisk.forget(this.database, info.tables);
     const outcome = await writer.run(primary, secondary, secondaryName, {
       primaryPayload: this.out(primary, primaryPayload),
       secondaryPayload: secondary ? this.out(secondary, secondaryPayload) : secondaryPayload,
@@ -440,6 +444,7 @@ export class SessionRouter implements Admission {
       bulkIdsUnsafe: info.bulkInsert && (await this.autoincLockMode(primary)) === 2,
       inserts: info.inserts,
       readsLastInsertId: info.readsLastInsertId,
+      order: info.inserts ? await this.insertOrder(info) : NO_CLAIMS,
     });
     // After an ERR packet (no status flags) the session's status stands, or the next autocommit
     // write would not be wrapped; but a transaction the primary lost is over.
@@ -475,6 +480,25 @@ export class SessionRouter implements Admission {
     const sql = payload.toString('utf8', 1);
     const renamed = renameForTarget(sql, this.ctx.renames, this.database);
     return renamed === sql ? payload : Buffer.concat([payload.subarray(0, 1), Buffer.from(renamed, 'utf8')]);
+  }
+
+  /**
+   * The tables an inserting statement claims (dualwrite/insert-order.ts): each shared, but an
+   * upsert's exclusively where it can try ids it gives back. The source is asked, in both dual
+   * modes: it has the source's names.
+   */
+  private async insertOrder(info: StatementInfo): Promise<OrderClaim[]> {
+    const claims: OrderClaim[] = [];
+    for (const name of info.tables) {
+      const dot = name.indexOf('.');
+      const schema = dot >= 0 ? name.slice(0, dot) : this.database;
+      const table = dot >= 0 ? name.slice(dot + 1) : name;
+      // No database: the servers refuse the statement, and it inserts nothing.
+      if (schema === undefined) continue;
+      const exclusive = info.upserts && (await this.ctx.writer.upsertRisk.of(this.source, schema, table));
+      claims.push({ table: `${schema}.${table}`.toLowerCase(), exclusive });
+    }
+    return claims;
   }
 
   /** The primary's innodb_autoinc_lock_mode, read once per server and session (only for bulk inserts). */

@@ -25,6 +25,8 @@ export interface StatementInfo {
   readonly localInfile: boolean;
   /** INSERT/REPLACE ... SELECT: InnoDB hands out its ids as a bulk insert. */
   readonly bulkInsert: boolean;
+  /** INSERT ... ON DUPLICATE KEY UPDATE: may try ids it gives back (dualwrite/insert-order.ts). */
+  readonly upserts: boolean;
   /**
    * Transaction control that ends the open transaction by committing it: COMMIT, and BEGIN /
    * START TRANSACTION (which commit an open one first). ROLLBACK ends it without.

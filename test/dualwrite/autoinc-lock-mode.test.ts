@@ -80,4 +80,89 @@ describe.each([0, 1, 2])('innodb_autoinc_lock_mode = %i', (lockMode) => {
       await expectEqual();
     },
   );
+
+  it('keeps an id that an upsert tried and gave back free on the target until the upsert has run there', async () => {
+    await app.query('CREATE TABLE up (id INT AUTO_INCREMENT PRIMARY KEY, u INT UNIQUE, v VARCHAR(20))');
+    await app.query("INSERT INTO up (id, u, v) VALUES (1, 5, 'a'), (2, 15, 'c')");
+    // On the target, hold the upsert's copy back: its first row (u = 10) waits for this gap lock
+    // between u = 5 and u = 15, well within the secondary's lock wait of 1 s; u = 20 does not.
+    const blocker = await mysql.createConnection({ host: '127.0.0.1', port: pair.target.port, user: 'root' });
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT * FROM ai.up WHERE u = 10 FOR UPDATE');
+    const other = await mysql.createConnection({
+      host: '127.0.0.1',
+      port: proxy.port,
+      user: 'root',
+      database: 'ai',
+    });
+    let insertWaited = false;
+    try {
+      // On the source: row 1 gets id 3, row 2 tries id 4, meets u = 5 and updates row 1 instead.
+      const upsert = app.query(
+        "INSERT INTO up (u, v) VALUES (10, 'x'), (5, 'y') ON DUPLICATE KEY UPDATE v = CONCAT(up.v, '+')",
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      // Then another session's row takes id 4 on the source: under lock mode 0 the next generated
+      // id is the one given back; under any mode an explicit one can be.
+      let insertDone = false;
+      const insert = other
+        .query(
+          lockMode === 0
+            ? "INSERT INTO up (u, v) VALUES (20, 'b')"
+            : "INSERT INTO up (id, u, v) VALUES (4, 20, 'b')",
+        )
+        .then(() => {
+          insertDone = true;
+        });
+      await new Promise((r) => setTimeout(r, 200));
+      insertWaited = !insertDone;
+      await blocker.query('COMMIT');
+      await Promise.all([upsert, insert]);
+    } finally {
+      await blocker.end();
+      await other.end();
+    }
+    const sql = 'SELECT id, u, v FROM ai.up ORDER BY id';
+    expect(await dump(pair.source.port, sql)).toEqual([
+      { id: 1, u: 5, v: 'a+' },
+      { id: 2, u: 15, v: 'c' },
+      { id: 3, u: 10, v: 'x' },
+      { id: 4, u: 20, v: 'b' },
+    ]);
+    expect(await dump(pair.target.port, sql)).toEqual(await dump(pair.source.port, sql));
+    expect(proxy.journal.depth).toBe(0);
+    // It did so by waiting for the upsert's copy: on the target id 4 was free, as on the source.
+    expect(insertWaited).toBe(true);
+  });
+
+  it('lets inserts pass an upsert of a table with no unique key beside its auto-increment key', async () => {
+    await app.query('CREATE TABLE hits (id INT AUTO_INCREMENT PRIMARY KEY, n INT NOT NULL)');
+    await app.query('INSERT INTO hits (id, n) VALUES (1, 1)');
+    const blocker = await mysql.createConnection({ host: '127.0.0.1', port: pair.target.port, user: 'root' });
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT * FROM ai.hits WHERE id = 1 FOR UPDATE');
+    const other = await mysql.createConnection({
+      host: '127.0.0.1',
+      port: proxy.port,
+      user: 'root',
+      database: 'ai',
+    });
+    try {
+      // Its copy waits on the target for row 1; an id it generates is always kept, never given back.
+      const upsert = app.query('INSERT INTO hits (id, n) VALUES (1, 1) ON DUPLICATE KEY UPDATE n = n + 1');
+      await new Promise((r) => setTimeout(r, 100));
+      await other.query('INSERT INTO hits (n) VALUES (7)');
+      await blocker.query('COMMIT');
+      await upsert;
+    } finally {
+      await blocker.end();
+      await other.end();
+    }
+    const sql = 'SELECT id, n FROM ai.hits ORDER BY id';
+    expect(await dump(pair.source.port, sql)).toEqual([
+      { id: 1, n: 2 },
+      { id: 2, n: 7 },
+    ]);
+    expect(await dump(pair.target.port, sql)).toEqual(await dump(pair.source.port, sql));
+  });
 });

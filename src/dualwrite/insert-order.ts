@@ -49,12 +49,13 @@ export class InsertOrder {
   private readonly turns = new Map<string, TableTurn>();
 
   /**
-   * Enters every claim (in name order, so that two statements cannot wait for each other) and
-   * resolves with the function that leaves them; rejects with InsertOrderTimeout after `limitMs`,
-   * holding nothing. Uncontended, it enters at once without a timer.
+   * Enters every claim (one per table, exclusive if any of its claims is; in name order, so that
+   * two statements cannot wait for each other) and resolves with the function that leaves them;
+   * rejects with InsertOrderTimeout after `limitMs`, holding nothing. Uncontended, it enters at
+   * once without a timer.
    */
   async enter(claims: readonly OrderClaim[], limitMs: number): Promise<() => void> {
-    const sorted = claims.length > 1 ? [...claims].sort((a, b) => (a.table < b.table ? -1 : 1)) : claims;
+    const sorted = claims.length > 1 ? merged(claims) : claims;
     const held: OrderClaim[] = [];
     const leave = () => {
       for (const c of held.splice(0)) this.leave(c);
@@ -138,4 +139,13 @@ export class InsertOrder {
     }
     if (!t.exclusive && t.shared === 0 && t.queue.length === 0) this.turns.delete(table);
   }
+}
+
+/** One claim per table, exclusive if any of its claims is, in name order. */
+function merged(claims: readonly OrderClaim[]): OrderClaim[] {
+  const byTable = new Map<string, boolean>();
+  for (const c of claims) byTable.set(c.table, (byTable.get(c.table) ?? false) || c.exclusive);
+  return [...byTable]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([table, exclusive]) => ({ table, exclusive }));
 }

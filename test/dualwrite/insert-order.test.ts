@@ -78,4 +78,12 @@ describe('insert order', () => {
     (await upsert)();
     expect(order.busy).toBe(0);
   });
+
+  it('takes a table named twice once, exclusively if either claim is', async () => {
+    const order = new InsertOrder();
+    const upsert = await order.enter([shared('db.t'), exclusive('db.t')], 50);
+    await expect(order.enter([shared('db.t')], 20)).rejects.toBeInstanceOf(InsertOrderTimeout);
+    upsert();
+    expect(order.busy).toBe(0);
+  });
 });

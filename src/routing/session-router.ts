@@ -355,6 +355,8 @@ export class SessionRouter implements Admission {
     }
     if (info.kind === 'session') this.remember(payload);
     if (info.database !== undefined) this.database = info.database;
+    // In every mode: a table's keys may change here, and the dual writer would not hear of it.
+    if (info.kind === 'ddl') this.ctx.writer.upsertRisk.forget(this.database, info.tables);
     if (!isDual(mode)) return this.track(await primary.send(this.out(primary, payload), sink));
     switch (info.kind) {
       case 'read':
@@ -430,7 +432,6 @@ export class SessionRouter implements Admission {
       this.txWrote = true;
       for (const t of info.tables) this.txTables.add(t);
     }
-    if (info.kind === 'ddl') writer.upsertRisk.forget(this.database, info.tables);
     const outcome = await writer.run(primary, secondary, secondaryName, {
       primaryPayload: this.out(primary, primaryPayload),
       secondaryPayload: secondary ? this.out(secondary, secondaryPayload) : secondaryPayload,

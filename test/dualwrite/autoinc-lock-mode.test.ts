@@ -81,14 +81,18 @@ describe.each([0, 1, 2])('innodb_autoinc_lock_mode = %i', (lockMode) => {
     },
   );
 
-  it('keeps an id that an upsert tried and gave back free on the target until the upsert has run there', async () => {
-    await app.query('CREATE TABLE up (id INT AUTO_INCREMENT PRIMARY KEY, u INT UNIQUE, v VARCHAR(20))');
-    await app.query("INSERT INTO up (id, u, v) VALUES (1, 5, 'a'), (2, 15, 'c')");
+  /**
+   * Rows (1, u 5), (2, u 15) in `table`; an upsert whose copy the target holds back, on the source
+   * trying id 4 for a row that meets u = 5; another session's row of id 4 meanwhile. The tables
+   * must end equal, and the insert must have waited for the upsert's copy.
+   */
+  async function upsertBesideInsert(table: string): Promise<void> {
+    await app.query(`REPLACE INTO ${table} (id, u, v) VALUES (1, 5, 'a'), (2, 15, 'c')`);
     // On the target, hold the upsert's copy back: its first row (u = 10) waits for this gap lock
     // between u = 5 and u = 15, well within the secondary's lock wait of 1 s; u = 20 does not.
     const blocker = await mysql.createConnection({ host: '127.0.0.1', port: pair.target.port, user: 'root' });
     await blocker.query('BEGIN');
-    await blocker.query('SELECT * FROM ai.up WHERE u = 10 FOR UPDATE');
+    await blocker.query(`SELECT * FROM ai.${table} WHERE u = 10 FOR UPDATE`);
     const other = await mysql.createConnection({
       host: '127.0.0.1',
       port: proxy.port,
@@ -99,7 +103,7 @@ describe.each([0, 1, 2])('innodb_autoinc_lock_mode = %i', (lockMode) => {
     try {
       // On the source: row 1 gets id 3, row 2 tries id 4, meets u = 5 and updates row 1 instead.
       const upsert = app.query(
-        "INSERT INTO up (u, v) VALUES (10, 'x'), (5, 'y') ON DUPLICATE KEY UPDATE v = CONCAT(up.v, '+')",
+        `INSERT INTO ${table} (u, v) VALUES (10, 'x'), (5, 'y') ON DUPLICATE KEY UPDATE v = CONCAT(${table}.v, '+')`,
       );
       await new Promise((r) => setTimeout(r, 200));
       // Then another session's row takes id 4 on the source: under lock mode 0 the next generated
@@ -108,8 +112,8 @@ describe.each([0, 1, 2])('innodb_autoinc_lock_mode = %i', (lockMode) => {
       const insert = other
         .query(
           lockMode === 0
-            ? "INSERT INTO up (u, v) VALUES (20, 'b')"
-            : "INSERT INTO up (id, u, v) VALUES (4, 20, 'b')",
+            ? `INSERT INTO ${table} (u, v) VALUES (20, 'b')`
+            : `INSERT INTO ${table} (id, u, v) VALUES (4, 20, 'b')`,
         )
         .then(() => {
           insertDone = true;
@@ -122,7 +126,7 @@ describe.each([0, 1, 2])('innodb_autoinc_lock_mode = %i', (lockMode) => {
       await blocker.end();
       await other.end();
     }
-    const sql = 'SELECT id, u, v FROM ai.up ORDER BY id';
+    const sql = `SELECT id, u, v FROM ai.${table} ORDER BY id`;
     expect(await dump(pair.source.port, sql)).toEqual([
       { id: 1, u: 5, v: 'a+' },
       { id: 2, u: 15, v: 'c' },
@@ -133,6 +137,19 @@ describe.each([0, 1, 2])('innodb_autoinc_lock_mode = %i', (lockMode) => {
     expect(proxy.journal.depth).toBe(0);
     // It did so by waiting for the upsert's copy: on the target id 4 was free, as on the source.
     expect(insertWaited).toBe(true);
+  }
+
+  it('keeps an id that an upsert tried and gave back free on the target until the upsert has run there', async () => {
+    await app.query('CREATE TABLE up (id INT AUTO_INCREMENT PRIMARY KEY, u INT UNIQUE, v VARCHAR(20))');
+    await upsertBesideInsert('up');
+  });
+
+  it('orders the upserts of a table from the moment DDL through tandem gives it a second unique key', async () => {
+    await app.query('CREATE TABLE up2 (id INT AUTO_INCREMENT PRIMARY KEY, u INT, v VARCHAR(20))');
+    // Seen once without the key: tandem knows the table as one whose upserts need no order.
+    await app.query("INSERT INTO up2 (id, u, v) VALUES (1, 5, 'a') ON DUPLICATE KEY UPDATE v = 'a'");
+    await app.query('ALTER TABLE up2 ADD UNIQUE KEY (u)');
+    await upsertBesideInsert('up2');
   });
 
   it('lets inserts pass an upsert of a table with no unique key beside its auto-increment key', async () => {

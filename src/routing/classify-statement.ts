@@ -67,6 +67,7 @@ export function toStatementInfo(c: Classification): StatementInfo {
     localInfile: c.localInfile,
     bulkInsert: c.insertSelect,
     upserts: c.onDuplicateKeyUpdate,
+    insertColumns: c.statements.length === 1 ? first?.insertColumns : undefined,
     endsWith: actions.some((a) => a === 'commit' || a === 'begin')
       ? 'commit'
       : actions.includes('rollback')

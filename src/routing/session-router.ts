@@ -445,7 +445,7 @@ export class SessionRouter implements Admission {
       bulkIdsUnsafe: info.bulkInsert && (await this.autoincLockMode(primary)) === 2,
       inserts: info.inserts,
       readsLastInsertId: info.readsLastInsertId,
-      order: info.inserts ? await this.insertOrder(info) : NO_CLAIMS,
+      order: info.inserts ? await this.insertOrder(info, primary) : NO_CLAIMS,
     });
     // After an ERR packet (no status flags) the session's status stands, or the next autocommit
     // write would not be wrapped; but a transaction the primary lost is over.
@@ -484,11 +484,12 @@ export class SessionRouter implements Admission {
   }
 
   /**
-   * The tables an inserting statement claims (dualwrite/insert-order.ts): each shared, but an
-   * upsert's exclusively where it can try ids it gives back. The source is asked, in both dual
-   * modes: it has the source's names.
+   * What an inserting statement claims of its tables (dualwrite/insert-order.ts): the columns
+   * it gives values, and for an upsert of a table where it can try ids it gives back, that
+   * table's id column and whether the primary's lock mode lets a generated id repeat one. The
+   * source is asked for the table's keys, in both dual modes: it has the source's names.
    */
-  private async insertOrder(info: StatementInfo): Promise<OrderClaim[]> {
+  private async insertOrder(info: StatementInfo, primary: BackendLink): Promise<OrderClaim[]> {
     const claims: OrderClaim[] = [];
     for (const name of info.tables) {
       const dot = name.indexOf('.');
@@ -496,8 +497,19 @@ export class SessionRouter implements Admission {
       const table = dot >= 0 ? name.slice(dot + 1) : name;
       // No database: the servers refuse the statement, and it inserts nothing.
       if (schema === undefined) continue;
-      const exclusive = info.upserts && (await this.ctx.writer.upsertRisk.of(this.source, schema, table));
-      claims.push({ table: `${schema}.${table}`.toLowerCase(), exclusive });
+      const key = `${schema}.${table}`.toLowerCase();
+      const idColumn = info.upserts ? await this.ctx.writer.upsertRisk.of(this.source, schema, table) : null;
+      if (idColumn === null) {
+        claims.push({ table: key, columns: info.insertColumns });
+        continue;
+      }
+      // Unknown shape (undefined): ordered against every insert, the safe side.
+      const everyInsert = idColumn === undefined || (await this.autoincLockMode(primary)) === 0;
+      claims.push({
+        table: key,
+        columns: info.insertColumns,
+        upsert: { idColumn: idColumn ?? '', everyInsert },
+      });
     }
     return claims;
   }

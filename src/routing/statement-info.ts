@@ -27,6 +27,8 @@ export interface StatementInfo {
   readonly bulkInsert: boolean;
   /** INSERT ... ON DUPLICATE KEY UPDATE: may try ids it gives back (dualwrite/insert-order.ts). */
   readonly upserts: boolean;
+  /** One INSERT/REPLACE (col, ...): the columns it gives values, lower-cased; undefined: any. */
+  readonly insertColumns: readonly string[] | undefined;
   /**
    * Transaction control that ends the open transaction by committing it: COMMIT, and BEGIN /
    * START TRANSACTION (which commit an open one first). ROLLBACK ends it without.

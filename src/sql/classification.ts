@@ -150,6 +150,8 @@ export interface StatementClassification extends ClassificationFlags {
    * only safe when every assignment of it ran on both servers; the session knows.
    */
   readonly readsVariables: readonly string[];
+  /** INSERT/REPLACE (col, ...): the columns it gives values, lower-cased; absent: any column. */
+  readonly insertColumns?: readonly string[];
 }
 
 export interface Classification extends ClassificationFlags {

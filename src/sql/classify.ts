@@ -63,6 +63,7 @@ function classifyStatement(all: readonly Token[], sql: string, options: LexOptio
   let tables = d.tables;
   let tablesGuessed = false;
   let dml = { locking: false, intoVariables: false, intoFile: false, onDuplicateKeyUpdate: false };
+  let insertColumns: readonly string[] | undefined;
   if (d.dmlVerb >= 0) {
     const found = tablesOf(tokens, Math.max(d.explain, 0), d.dmlVerb, sql, options, d);
     tables = found.tables;
@@ -70,6 +71,7 @@ function classifyStatement(all: readonly Token[], sql: string, options: LexOptio
     if (d.explain < 0) {
       const f = dmlFlags(tokens, d.dmlVerb);
       dml = f;
+      insertColumns = f.insertColumns;
       d.insertSelect = f.insertSelect;
       d.ignore = f.ignore;
     } else {
@@ -106,6 +108,7 @@ function classifyStatement(all: readonly Token[], sql: string, options: LexOptio
     ...(d.session === undefined ? {} : { session: d.session }),
     assignsVariables: [...assigns],
     readsVariables: nd?.readsVariables ?? [],
+    ...(insertColumns === undefined ? {} : { insertColumns: Object.freeze([...insertColumns]) }),
     unknown: d.unknown,
     locking: dml.locking || (nd?.locking ?? false),
     intoVariables: dml.intoVariables || (d.kind === 'read' && assigns.size > 0),

@@ -1,5 +1,13 @@
-import { type Token, TokenType } from './lexer.js';
-import { findWordAtTop, isOp, isWord, wordsAt } from './token-reader.js';
+import { nameOf, type Token, TokenType } from './lexer.js';
+import {
+  findWordAtTop,
+  isNameToken,
+  isOp,
+  isWord,
+  readQualifiedName,
+  skipParens,
+  wordsAt,
+} from './token-reader.js';
 
 /** What a DML statement's keywords say about how the dual writer must run it. */
 export interface DmlFlags {
@@ -9,6 +17,11 @@ export interface DmlFlags {
   insertSelect: boolean;
   onDuplicateKeyUpdate: boolean;
   ignore: boolean;
+  /**
+   * INSERT/REPLACE with a column list: its columns, lower-cased. Undefined when the statement
+   * may give any column a value (no list, `SET col = ...`, or a list that could not be read).
+   */
+  insertColumns: readonly string[] | undefined;
 }
 
 const MODIFIERS = new Set(['low_priority', 'delayed', 'high_priority', 'quick', 'ignore']);
@@ -22,6 +35,7 @@ export function dmlFlags(tokens: readonly Token[], verbIndex: number): DmlFlags 
     insertSelect: false,
     onDuplicateKeyUpdate: false,
     ignore: false,
+    insertColumns: undefined,
   };
   let i = verbIndex + 1;
   for (; isWord(tokens[i], ...MODIFIERS); i++) {
@@ -41,6 +55,7 @@ export function dmlFlags(tokens: readonly Token[], verbIndex: number): DmlFlags 
     flags.onDuplicateKeyUpdate = tokens.some(
       (t, k) => t.lower === 'on' && wordsAt(tokens, k + 1, 'duplicate', 'key', 'update'),
     );
+    flags.insertColumns = columnList(tokens, i);
   } else if (verb !== 'update' && verb !== 'delete') {
     for (const k of intoClauses(tokens)) {
       if (isWord(tokens[k + 1], 'outfile', 'dumpfile')) flags.intoFile = true;
@@ -48,6 +63,26 @@ export function dmlFlags(tokens: readonly Token[], verbIndex: number): DmlFlags 
     }
   }
   return flags;
+}
+
+/** `[INTO] tbl [PARTITION (p, ...)] (a, b, ...)` from `i`: the names a, b, ...; undefined without a list. */
+function columnList(tokens: readonly Token[], i: number): string[] | undefined {
+  if (isWord(tokens[i], 'into')) i++;
+  const table = readQualifiedName(tokens, i);
+  if (!table) return undefined;
+  i = table.next;
+  if (isWord(tokens[i], 'partition')) i = skipParens(tokens, i + 1);
+  if (!isOp(tokens[i], '(') || isWord(tokens[i + 1], 'select', 'with')) return undefined;
+  const columns: string[] = [];
+  for (i++; ; i += 2) {
+    // `col` or `tbl.col`: the last name is the column.
+    while (isOp(tokens[i + 1], '.') && tokens[i + 2]) i += 2;
+    const name = tokens[i];
+    if (!isNameToken(name)) return undefined;
+    columns.push(nameOf(name).toLowerCase());
+    if (isOp(tokens[i + 1], ')')) return columns;
+    if (!isOp(tokens[i + 1], ',')) return undefined;
+  }
 }
 
 /** INSERT ... SELECT, INSERT ... (SELECT ...), INSERT ... TABLE t, INSERT ... WITH ... SELECT. */

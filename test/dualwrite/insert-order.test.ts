@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { InsertOrder, InsertOrderTimeout } from '../../src/dualwrite/insert-order.js';
+import { InsertOrder, InsertOrderTimeout, type OrderClaim } from '../../src/dualwrite/insert-order.js';
 
-const shared = (table: string) => ({ table, exclusive: false });
-const exclusive = (table: string) => ({ table, exclusive: true });
+/** An insert that generates its ids (its column list leaves the id out). */
+const insert = (table: string): OrderClaim => ({ table, columns: ['u', 'v'] });
+/** An insert that may give the id (no column list). */
+const anyColumns = (table: string): OrderClaim => ({ table, columns: undefined });
+/** An upsert that can try ids it gives back; under lock mode 0, `everyInsert`. */
+const upsert = (table: string, everyInsert = false): OrderClaim => ({
+  table,
+  columns: ['u', 'v'],
+  upsert: { idColumn: 'id', everyInsert },
+});
 
 /** Whether a promise has settled after pending callbacks ran. */
 async function settled(p: Promise<unknown>): Promise<boolean> {
@@ -22,68 +30,94 @@ async function settled(p: Promise<unknown>): Promise<boolean> {
 describe('insert order', () => {
   it('lets inserts into one table in together', async () => {
     const order = new InsertOrder();
-    const a = await order.enter([shared('db.t')], 1000);
-    const b = await order.enter([shared('db.t')], 1000);
+    const a = await order.enter([anyColumns('db.t')], 1000);
+    const b = await order.enter([anyColumns('db.t')], 1000);
     a();
     b();
     expect(order.busy).toBe(0);
   });
 
-  it('holds an upsert until the inserts under way have left, and later inserts until it has', async () => {
+  it('holds an upsert until the inserts that may give ids have left, and later ones until it has', async () => {
     const order = new InsertOrder();
-    const insert = await order.enter([shared('db.t')], 1000);
-    const upsert = order.enter([exclusive('db.t')], 1000);
-    expect(await settled(upsert)).toBe(false);
-    // An insert that comes after the waiting upsert queues behind it, though only inserts hold the table.
-    const later = order.enter([shared('db.t')], 1000);
+    const explicit = await order.enter([{ table: 'db.t', columns: ['id', 'v'] }], 1000);
+    const up = order.enter([upsert('db.t')], 1000);
+    expect(await settled(up)).toBe(false);
+    const later = order.enter([anyColumns('db.t')], 1000);
     expect(await settled(later)).toBe(false);
-    insert();
-    const leaveUpsert = await upsert;
+    explicit();
+    const leaveUpsert = await up;
     expect(await settled(later)).toBe(false);
     leaveUpsert();
     (await later)();
     expect(order.busy).toBe(0);
   });
 
+  it('lets inserts of generated ids and other upserts pass an upsert, unless under lock mode 0', async () => {
+    const order = new InsertOrder();
+    const up = await order.enter([upsert('db.t')], 1000);
+    (await order.enter([insert('db.t')], 1000))();
+    (await order.enter([upsert('db.t')], 1000))();
+    up();
+    const strict = await order.enter([upsert('db.t', true)], 1000);
+    const generated = order.enter([insert('db.t')], 1000);
+    expect(await settled(generated)).toBe(false);
+    strict();
+    (await generated)();
+    expect(order.busy).toBe(0);
+  });
+
   it('does not order inserts into other tables', async () => {
     const order = new InsertOrder();
-    const upsert = await order.enter([exclusive('db.t')], 1000);
-    const other = await order.enter([shared('db.u')], 1000);
-    other();
-    upsert();
+    const up = await order.enter([upsert('db.t', true)], 1000);
+    (await order.enter([anyColumns('db.u')], 1000))();
+    up();
+  });
+
+  it('does not let an insert overtake a waiting upsert it conflicts with', async () => {
+    const order = new InsertOrder();
+    const first = await order.enter([anyColumns('db.t')], 1000);
+    const up = order.enter([upsert('db.t')], 1000);
+    // Conflicts with the waiting upsert alone, not with the holder: still waits behind it.
+    const second = order.enter([anyColumns('db.t')], 1000);
+    // Conflicts with nothing: goes in.
+    (await order.enter([insert('db.t')], 1000))();
+    expect(await settled(second)).toBe(false);
+    first();
+    (await up)();
+    (await second)();
   });
 
   it('gives up after its limit holding nothing, and lets those behind it in', async () => {
     const order = new InsertOrder();
-    const insert = await order.enter([shared('db.t'), shared('db.u')], 1000);
-    const upsert = order.enter([exclusive('db.u'), shared('db.t')], 30);
-    const later = order.enter([shared('db.u')], 1000);
-    await expect(upsert).rejects.toBeInstanceOf(InsertOrderTimeout);
-    await expect(upsert).rejects.toThrow(/waited 30 ms for an upsert of db\.u/);
+    const held = await order.enter([anyColumns('db.t'), anyColumns('db.u')], 1000);
+    const up = order.enter([upsert('db.u'), anyColumns('db.t')], 30);
+    const later = order.enter([anyColumns('db.u')], 1000);
+    await expect(up).rejects.toBeInstanceOf(InsertOrderTimeout);
+    await expect(up).rejects.toThrow(/waited 30 ms for an upsert of db\.u/);
     (await later)();
-    insert();
+    held();
     // The timed-out upsert had entered db.t (name order) before waiting for db.u: it left it.
     expect(order.busy).toBe(0);
   });
 
   it('leaves each claim once, however often its leave is called', async () => {
     const order = new InsertOrder();
-    const a = await order.enter([shared('db.t')], 1000);
-    const b = await order.enter([shared('db.t')], 1000);
+    const a = await order.enter([anyColumns('db.t')], 1000);
+    const b = await order.enter([anyColumns('db.t')], 1000);
     a();
     a();
-    const upsert = order.enter([exclusive('db.t')], 1000);
-    expect(await settled(upsert)).toBe(false);
+    const up = order.enter([upsert('db.t')], 1000);
+    expect(await settled(up)).toBe(false);
     b();
-    (await upsert)();
+    (await up)();
     expect(order.busy).toBe(0);
   });
 
-  it('takes a table named twice once, exclusively if either claim is', async () => {
+  it('takes a table named twice once, with what either claim asks', async () => {
     const order = new InsertOrder();
-    const upsert = await order.enter([shared('db.t'), exclusive('db.t')], 50);
-    await expect(order.enter([shared('db.t')], 20)).rejects.toBeInstanceOf(InsertOrderTimeout);
-    upsert();
+    const both = await order.enter([anyColumns('db.t'), upsert('db.t')], 50);
+    await expect(order.enter([anyColumns('db.t')], 20)).rejects.toBeInstanceOf(InsertOrderTimeout);
+    both();
     expect(order.busy).toBe(0);
   });
 });

@@ -583,4 +583,19 @@ describe('classify, in detail', () => {
       'update users set password = ? where id = ?',
     );
   });
+
+  it.each([
+    ["INSERT INTO t (u, v) VALUES (1, 'a')", ['u', 'v']],
+    ['INSERT IGNORE INTO db.t (`ID`, t.u) VALUES (1, 2)', ['id', 'u']],
+    ['INSERT t PARTITION (p1) (a) VALUES (1)', ['a']],
+    ['INSERT INTO t (a) SELECT 1', ['a']],
+    ['REPLACE INTO t (id, v) VALUES (1, 2)', ['id', 'v']],
+    ['INSERT INTO t (u, v) VALUES (?, ?) ON DUPLICATE KEY UPDATE v = 1', ['u', 'v']],
+    ['INSERT INTO t VALUES (1)', undefined],
+    ['INSERT INTO t (SELECT 1)', undefined],
+    ['INSERT INTO t SET a = 1', undefined],
+    ['UPDATE t SET a = 1', undefined],
+  ])('reads the columns %s gives values: %j', (sql, columns) => {
+    expect(classify(sql).statements[0]?.insertColumns).toEqual(columns);
+  });
 });
